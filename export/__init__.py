@@ -1,0 +1,1 @@
+"""Everything that leaves the process: tables for the terminal, JSON, and files written atomically."""

@@ -1,0 +1,1 @@
+"""Allocation of social-worker posts and service funds."""

@@ -1,0 +1,505 @@
+"""Read a scenario: TOML text -> ``--set`` overrides -> schema validation -> resolved tree.
+
+Everything a planner can get wrong ends here in one :class:`ScenarioError` naming the file, the
+dotted field path and what was expected, with the TOML line where it can be found. Scenario files
+and ``--set`` values are data only: they are parsed by :mod:`tomllib`, never evaluated or imported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from scenarios import schema
+from scenarios.errors import ScenarioError
+from scenarios.model import Community, District, Scenario, Street
+
+BUILTIN = ("liaoyuan", "liaoyuan-before")
+DEFAULT = "liaoyuan"
+SITE_LEVELS = ("districts", "streets", "communities")
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+# --- locating and reading -------------------------------------------------------------------------
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("scenarios").joinpath(f"{name}.toml")))
+
+
+def resolve_ref(ref: str | Path | None) -> tuple[Path, str]:
+    """A path, or the name of a built-in scenario; ``None`` is the default (``liaoyuan``)."""
+    text = str(ref) if ref is not None else DEFAULT
+    path = Path(text)
+    if path.is_file():
+        return path, path.name
+    if text in BUILTIN:
+        return builtin_path(text), f"{text}.toml"
+    if path.exists():
+        raise ScenarioError(text, "", "is not a file")
+    raise ScenarioError(
+        text, "", f"no such file, and not a built-in scenario ({', '.join(BUILTIN)})"
+    )
+
+
+def read_toml(path: Path, label: str) -> tuple[dict[str, Any], str]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(label, "", f"file is {size} bytes, more than {MAX_FILE_BYTES}")
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ScenarioError(label, "", f"cannot read: {err.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(label, "", f"not UTF-8 text (byte {err.start})") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        match = re.search(r"\(at line (\d+), column \d+\)", message)
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        raise ScenarioError(label, "", f"invalid TOML: {message}", line) from None
+
+
+# --- overrides ------------------------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value is a TOML value; a bare word that is not one is taken as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    for item in overrides:
+        label = f"--set {item}"
+        if "=" not in item:
+            raise ScenarioError(label, "", "expected PATH=VALUE, e.g. districts.*.streets.*.windows=4")
+        path, _, value_text = item.partition("=")
+        path = path.strip()
+        segments = path.split(".")
+        if not path or any(not s for s in segments):
+            raise ScenarioError(label, path, "empty segment in the field path")
+        value = parse_value(value_text.strip())
+        matched = _set_path(data, segments, value, label, [])
+        if matched == 0:
+            raise ScenarioError(label, path, "'*' matched nothing")
+    return data
+
+
+def _set_path(
+    node: Any, segments: list[str], value: Any, label: str, done: list[str]
+) -> int:
+    head, rest = segments[0], segments[1:]
+    where = ".".join(done + [head])
+    if not isinstance(node, dict):
+        raise ScenarioError(label, ".".join(done), "is not a table, cannot set fields inside it")
+    parent = done[-1] if done else None
+    keys = list(node) if head == "*" else [head]
+    if head == "*" and parent not in SITE_LEVELS:
+        raise ScenarioError(label, where, "'*' may only stand for a district, street or community id")
+    if parent in SITE_LEVELS and head != "*" and head not in node:
+        hint = _did_you_mean(head, node)
+        raise ScenarioError(label, where, f"no {parent[:-1].rstrip('ie')} with id {head!r}{hint}")
+    if not rest:
+        for key in keys:
+            node[key] = value
+        return len(keys)
+    count = 0
+    for key in keys:
+        child = node.setdefault(key, {})
+        count += _set_path(child, rest, value, label, done + [key])
+    return count
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- validation errors ----------------------------------------------------------------------------
+
+
+def _allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The keys a table at ``loc`` accepts, for "did you mean"."""
+    annotation: Any = model
+    for step in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(step) or next(
+                (f for f in annotation.model_fields.values() if f.alias == step), None
+            )
+            if info is None:
+                return []
+            annotation = info.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif typing.get_origin(annotation) is list and isinstance(step, int):
+            annotation = typing.get_args(annotation)[0]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [f.alias or name for name, f in annotation.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
+
+
+def _clean_loc(loc: Sequence[Any], data: Any) -> list[str]:
+    """Drop pydantic's union tags (``lognormal``) and function names from an error location."""
+    out: list[str] = []
+    node = data
+    for step in loc:
+        if isinstance(node, dict) and step not in node and node.get("dist") == step:
+            continue
+        if isinstance(step, str) and ("[" in step or step.startswith("function-")):
+            continue
+        out.append(str(step))
+        if isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+        else:
+            node = None
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) < 60 else repr(value[:57] + "...")
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+_TYPE_WORDS = {
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "int_parsing": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "date_type": "a date like 2026-01-05",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+    "list_type": "a list",
+    "tuple_type": "a list",
+}
+
+
+def _message(err: dict[str, Any], allowed: list[str]) -> str:
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    got = f", got {_show(value)}"
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]}{got}"
+    if kind == "greater_than":
+        return f"must be > {ctx['gt']}{got}"
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx['ge']}{got}"
+    if kind == "less_than":
+        return f"must be < {ctx['lt']}{got}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx['le']}{got}"
+    if kind == "missing":
+        return "required, but not given"
+    if kind == "extra_forbidden":
+        return "unknown key" + _did_you_mean(str(err["loc"][-1]), allowed)
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}{got}"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} items, got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} items, got {ctx.get('actual_length')}"
+    if kind == "union_tag_invalid":
+        return f"dist must be one of {ctx.get('expected_tags')}, got {ctx.get('tag')!r}"
+    if kind == "union_tag_not_found":
+        return "must name its distribution: dist = \"exponential\" | \"lognormal\" | ..."
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind == "finite_number":
+        return f"must be a finite number{got}"
+    text = err["msg"]
+    return text[:1].lower() + text[1:] + got
+
+
+def _validation_error(
+    err: ValidationError, data: dict[str, Any], label: str, text: str | None, overrides: Sequence[str]
+) -> ScenarioError:
+    errors = err.errors(include_url=False)
+    first = errors[0]
+    loc = _clean_loc(first["loc"], data)
+    allowed = _allowed_keys(schema.ScenarioFile, loc[:-1]) if first["type"] == "extra_forbidden" else []
+    message = _message(dict(first), allowed)
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+    path = ".".join(loc)
+    return _error_at(label, path, message, text, overrides)
+
+
+def _error_at(
+    label: str, path: str, message: str, text: str | None, overrides: Sequence[str]
+) -> ScenarioError:
+    for item in overrides:
+        target = item.partition("=")[0].strip()
+        if _path_matches(target, path):
+            return ScenarioError(f"--set {item}", path, message)
+    return ScenarioError(label, path, message, find_line(text, path) if text else None)
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    pat, parts = pattern.split("."), path.split(".")
+    return len(pat) <= len(parts) and all(p in ("*", q) for p, q in zip(pat, parts, strict=False))
+
+
+# --- TOML line lookup -----------------------------------------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\".' ]+?)\s*=")
+
+
+def _split_key(key: str) -> list[str]:
+    parts = re.findall(r'"([^"]*)"|\'([^\']*)\'|([^.\s]+)', key)
+    return [a or b or c for a, b, c in parts]
+
+
+def find_line(text: str, path: str) -> int | None:
+    """The line where ``path`` (or its nearest enclosing key or table) is written, if any."""
+    target = path.split(".")
+    best: tuple[int, int] | None = None  # (matched segments, line)
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _split_key(header.group(1))
+            full = table
+        else:
+            key = _KEY.match(line)
+            if not key:
+                continue
+            full = table + _split_key(key.group(1))
+            # inline tables: c01 = { households = -5 }
+            rest = line[key.end():]
+            for inner in re.finditer(r"([A-Za-z0-9_\-]+)\s*=", rest):
+                candidate = full + [inner.group(1)]
+                if candidate == target[: len(candidate)]:
+                    full = candidate
+                    break
+        if full == target[: len(full)] and (best is None or len(full) > best[0]):
+            best = (len(full), number)
+    return best[1] if best and best[0] >= 1 else None
+
+
+# --- resolution of defaults -----------------------------------------------------------------------
+
+
+def _cascade(field_name: str, *levels: BaseModel | None) -> Any:
+    for level in levels:
+        if level is not None:
+            value = getattr(level, field_name, None)
+            if value is not None:
+                return value
+    return None
+
+
+def resolve(
+    spec: schema.ScenarioFile, label: str, text: str | None = None, overrides: Sequence[str] = ()
+) -> Scenario:
+    def fail(path: str, message: str) -> ScenarioError:
+        return _error_at(label, path, message, text, overrides)
+
+    categories = set(spec.demand.window.categories)
+    districts = []
+    for d_id, d in spec.districts.items():
+        d_path = f"districts.{d_id}"
+        _check_slug(d_id, d_path, fail)
+        streets = []
+        for s_id, s in d.streets.items():
+            s_path = f"{d_path}.streets.{s_id}"
+            _check_slug(s_id, s_path, fail)
+            street_levels = (s, d.defaults.street, spec.defaults.street)
+            communities = []
+            for c_id, c in s.communities.items():
+                c_path = f"{s_path}.communities.{c_id}"
+                _check_slug(c_id, c_path, fail)
+                levels = (c, s.defaults.community, d.defaults.community, spec.defaults.community)
+                communities.append(_community(spec, f"{d_id}/{s_id}/{c_id}", c_path, c, levels, fail))
+            windows = _cascade("windows", *street_levels)
+            officers = _cascade("enforcement_officers", *street_levels)
+            if windows is None:
+                raise fail(f"{s_path}.windows", "required (set it here or in a defaults.street table)")
+            if officers is None:
+                raise fail(
+                    f"{s_path}.enforcement_officers",
+                    "required (set it here or in a defaults.street table)",
+                )
+            shifts = tuple(_cascade("window_shifts", *street_levels) or ())
+            _check_shifts(shifts, windows, spec.calendar, f"{s_path}.window_shifts", fail)
+            special = _cascade("specialised_windows", *street_levels)
+            if special is not None:
+                unknown = sorted(set(special) - categories)
+                if unknown:
+                    raise fail(
+                        f"{s_path}.specialised_windows.{unknown[0]}",
+                        f"no matter category {unknown[0]!r}{_did_you_mean(unknown[0], categories)}",
+                    )
+            streets.append(
+                Street(
+                    id=f"{d_id}/{s_id}",
+                    path=s_path,
+                    name=s.name or s_id,
+                    name_zh=s.name_zh,
+                    windows=windows,
+                    window_shifts=shifts,
+                    specialised_windows=dict(special) if special is not None else None,
+                    enforcement_officers=officers,
+                    demand_factor=_or(_cascade("demand_factor", *street_levels), 1.0),
+                    communities=tuple(communities),
+                )
+            )
+        districts.append(
+            District(id=d_id, path=d_path, name=d.name or d_id, name_zh=d.name_zh, streets=tuple(streets))
+        )
+    return Scenario(
+        name=spec.name,
+        name_zh=spec.name_zh,
+        description=spec.description,
+        source=label,
+        calendar=spec.calendar,
+        demand=spec.demand,
+        targets=spec.targets,
+        budget=spec.budget,
+        policy=spec.policy,
+        simulation=spec.simulation,
+        districts=tuple(districts),
+    )
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _check_slug(key: str, path: str, fail: Any) -> None:
+    if not schema.SLUG.match(key):
+        raise fail(path, f"id {key!r} must be a lowercase ASCII slug (a-z, 0-9, '-', '_')")
+
+
+def _check_shifts(shifts: Sequence[schema.Shift], windows: int, calendar: schema.Calendar,
+                  path: str, fail: Any) -> None:
+    opening, closing = schema.minutes_of_day(calendar.open), schema.minutes_of_day(calendar.close)
+    spans = sorted((schema.minutes_of_day(s.start), schema.minutes_of_day(s.end), i)
+                   for i, s in enumerate(shifts))
+    for (start, end, i), nxt in zip(spans, spans[1:] + [None], strict=False):
+        if start < opening or end > closing:
+            raise fail(f"{path}.{i}", f"shift must lie within opening hours "
+                       f"{calendar.open}-{calendar.close}")
+        if nxt is not None and nxt[0] < end:
+            raise fail(f"{path}.{nxt[2]}", "shifts must not overlap")
+
+
+def _community(
+    spec: schema.ScenarioFile, site_id: str, path: str, own: schema.Community,
+    levels: tuple[BaseModel | None, ...], fail: Any,
+) -> Community:
+    households = _cascade("households", *levels)
+    if households is None:
+        raise fail(f"{path}.households", "required, but not given")
+    kind = _cascade("type", *levels) or "urban"
+    grids = _cascade("grids", *levels)
+    if grids is None:
+        per_grid = _cascade("households_per_grid", *levels)
+        if per_grid is None:
+            raise fail(f"{path}.grids", "required: give grids, or households_per_grid in defaults")
+        grids = max(1, math.ceil(households / per_grid))
+    posts = _cascade("posts", *levels)
+    if posts is None:
+        raise fail(f"{path}.posts", "required (set it here or in a defaults.community table)")
+    party = _or(_cascade("party_building_posts", *levels), 2)
+    if party > posts:
+        raise fail(f"{path}.posts", f"must be >= party_building_posts ({party}), got {posts}")
+    funds = _cascade("funds_yuan", *levels)
+    if funds is None:
+        funds = spec.budget.fund_standard_yuan.get(kind, 0.0)
+    return Community(
+        id=site_id,
+        path=path,
+        name=own.name or site_id.rsplit("/", 1)[-1],
+        name_zh=own.name_zh,
+        type=kind,
+        households=households,
+        residents=_cascade("residents", *levels),
+        grids=grids,
+        posts=posts,
+        party_building_posts=party,
+        funds_yuan=float(funds),
+        demand_factor=float(_or(_cascade("demand_factor", *levels), 1.0)),
+    )
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+
+def validate_data(
+    data: dict[str, Any], label: str, text: str | None = None, overrides: Sequence[str] = ()
+) -> Scenario:
+    try:
+        spec = schema.ScenarioFile.model_validate(data)
+    except ValidationError as err:
+        raise _validation_error(err, data, label, text, overrides) from None
+    scenario = resolve(spec, label, text, overrides)
+    _check_policy(scenario, label, text, overrides)
+    return scenario
+
+
+def _check_policy(scenario: Scenario, label: str, text: str | None, overrides: Sequence[str]) -> None:
+    n_categories = len(scenario.demand.window.categories)
+    if scenario.policy.window_mode == "specialised":
+        for street in scenario.streets():
+            if street.specialised_windows is None and 0 < street.windows < n_categories:
+                raise _error_at(
+                    label, f"{street.path}.windows",
+                    f"specialised windows need at least one per matter category "
+                    f"({n_categories}), got {street.windows}; or give specialised_windows",
+                    text, overrides,
+                )
+
+
+def load(ref: str | Path | None = None, overrides: Sequence[str] = ()) -> Scenario:
+    """Load, override, validate and resolve a scenario. Raises :class:`ScenarioError`."""
+    path, label = resolve_ref(ref)
+    data, text = read_toml(path, label)
+    apply_overrides(data, overrides)
+    return validate_data(data, label, text, overrides)

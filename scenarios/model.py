@@ -1,0 +1,117 @@
+"""The validated scenario the engines use: a frozen tree with every default resolved.
+
+The loader turns a :class:`scenarios.schema.ScenarioFile` into a :class:`Scenario`. Every site
+carries its stable id (``longshan/dongji/c01``) and the dotted path of its table in the file, so
+later checks and engines can name the field a planner has to change.
+
+What a post does is explicit here (the reform's 社工岗): a community's ``posts`` are its
+``party_building_posts`` (which serve demand only as far as ``policy.party_posts_serve`` says) plus
+its service posts; ``policy.station_posts`` of those staff the community service station that takes
+matters handed down by grids, the rest are grid workers (网格员). Purchased service hours bought
+from the fund add part-time capacity to the same team (see :attr:`Community.purchased_hours`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from scenarios.schema import (
+    Budget,
+    Calendar,
+    Demand,
+    Policy,
+    Shift,
+    SimulationDefaults,
+    Targets,
+)
+
+
+@dataclass(frozen=True)
+class Community:
+    id: str
+    path: str
+    name: str
+    name_zh: str
+    type: str
+    households: int
+    residents: int | None
+    grids: int
+    posts: int
+    party_building_posts: int
+    funds_yuan: float
+    demand_factor: float
+
+
+@dataclass(frozen=True)
+class Street:
+    id: str
+    path: str
+    name: str
+    name_zh: str
+    windows: int
+    window_shifts: tuple[Shift, ...]
+    specialised_windows: dict[str, int] | None
+    enforcement_officers: int
+    demand_factor: float
+    communities: tuple[Community, ...]
+
+    @property
+    def households(self) -> int:
+        return sum(c.households for c in self.communities)
+
+
+@dataclass(frozen=True)
+class District:
+    id: str
+    path: str
+    name: str
+    name_zh: str
+    streets: tuple[Street, ...]
+
+    @property
+    def households(self) -> int:
+        return sum(s.households for s in self.streets)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    name_zh: str
+    description: str
+    source: str
+    calendar: Calendar
+    demand: Demand
+    targets: Targets
+    budget: Budget
+    policy: Policy
+    simulation: SimulationDefaults
+    districts: tuple[District, ...]
+    _index: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def streets(self) -> Iterator[Street]:
+        for district in self.districts:
+            yield from district.streets
+
+    def communities(self) -> Iterator[Community]:
+        for street in self.streets():
+            yield from street.communities
+
+    @property
+    def households(self) -> int:
+        return sum(d.households for d in self.districts)
+
+    def service_capacity_posts(self, community: Community) -> int:
+        """Posts that serve demand: service posts plus the party posts policy lets serve."""
+        party = community.party_building_posts
+        return community.posts - party + min(self.policy.party_posts_serve, party)
+
+    def purchased_hours(self, community: Community) -> float:
+        """Yearly service hours the community's fund buys (政府购买服务)."""
+        return community.funds_yuan * self.budget.purchase_share / self.budget.hour_price_yuan
+
+    def staff_equivalents(self, community: Community) -> float:
+        """Serving posts plus purchased hours converted at the hours of a post-year."""
+        return self.service_capacity_posts(community) + (
+            self.purchased_hours(community) / self.budget.hours_per_post_year
+        )

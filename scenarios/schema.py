@@ -1,0 +1,419 @@
+"""The scenario file format, as pydantic models.
+
+A scenario file is TOML. Its tables map one to one onto the models below; every model forbids
+unknown keys so that a typo is an error, not a silently ignored setting. Sites (districts, streets,
+communities) are TOML tables keyed by their id slug, so a field path in an error message or in a
+``--set`` override is the same dotted path a planner sees in the file:
+``districts.longshan.streets.dongji.communities.c02.households``.
+
+Site attributes that usually repeat (community type, posts, households per grid, street windows and
+officers) may be given once in a ``defaults`` table at the city, district or street level; the most
+specific value wins (community > street > district > city). :mod:`scenarios.loader` resolves the
+cascade into the frozen :mod:`scenarios.model` tree the engines use.
+
+Units are in the field names: ``_min`` minutes, ``_h`` hours, ``_days`` days, ``_yuan`` yuan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+# Counts larger than this are surely a mistake (a whole country has ~110,000 communities and
+# ~500 million households); bounding them keeps every run bounded in time and memory.
+MAX_COUNT = 10_000_000
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
+    return value
+
+
+Finite = Annotated[float, AfterValidator(_finite)]
+Positive = Annotated[float, Field(gt=0), AfterValidator(_finite)]
+NonNegative = Annotated[float, Field(ge=0), AfterValidator(_finite)]
+Share = Annotated[float, Field(ge=0, le=1), AfterValidator(_finite)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT)]
+Money = Annotated[float, Field(ge=0, le=1e13), AfterValidator(_finite)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def minutes_of_day(text: str) -> int:
+    """``"08:30"`` -> 510. ``"24:00"`` is allowed as the end of a day."""
+    match = HHMM.match(text)
+    if not match:
+        raise ValueError(f'must be a time "HH:MM", got {text!r}')
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if hours == 24 and minutes != 0:
+        raise ValueError(f'must be a time "HH:MM" no later than "24:00", got {text!r}')
+    return hours * 60 + minutes
+
+
+ClockTime = Annotated[str, AfterValidator(lambda v: (minutes_of_day(v), v)[1])]
+
+
+# --- distributions -------------------------------------------------------------------------------
+
+
+class Exponential(Strict):
+    dist: Literal["exponential"]
+    mean: Positive
+
+
+class Lognormal(Strict):
+    """Lognormal by its mean and coefficient of variation (sd / mean), as planners state it."""
+
+    dist: Literal["lognormal"]
+    mean: Positive
+    cv: Positive
+
+
+class Gamma(Strict):
+    dist: Literal["gamma"]
+    mean: Positive
+    cv: Positive
+
+
+class Deterministic(Strict):
+    dist: Literal["deterministic"]
+    value: NonNegative
+
+
+class Empirical(Strict):
+    """Resampled with replacement from observed values."""
+
+    dist: Literal["empirical"]
+    values: list[NonNegative] = Field(min_length=1, max_length=1_000_000)
+
+    @field_validator("values")
+    @classmethod
+    def _some_positive(cls, values: list[float]) -> list[float]:
+        if not any(v > 0 for v in values):
+            raise ValueError("must hold at least one value above 0")
+        return values
+
+
+Distribution = Annotated[
+    Exponential | Lognormal | Gamma | Deterministic | Empirical, Field(discriminator="dist")
+]
+
+
+def dist_mean(d: Exponential | Lognormal | Gamma | Deterministic | Empirical) -> float:
+    if isinstance(d, Deterministic):
+        return d.value
+    if isinstance(d, Empirical):
+        return sum(d.values) / len(d.values)
+    return d.mean
+
+
+# --- calendar ------------------------------------------------------------------------------------
+
+
+class Calendar(Strict):
+    """When sites are open. Windows, grid workers and the enforcement team share it."""
+
+    start_date: dt.date = dt.date(2026, 1, 5)
+    open: ClockTime = "08:30"
+    close: ClockTime = "17:00"
+    lunch: Annotated[list[ClockTime], Field(min_length=2, max_length=2)] | None = Field(
+        default_factory=lambda: ["12:00", "13:30"]
+    )
+    working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
+    )
+    holidays: list[dt.date] = Field(default_factory=list)
+
+    @field_validator("working_days")
+    @classmethod
+    def _unique_days(cls, days: list[str]) -> list[str]:
+        if len(set(days)) != len(days):
+            raise ValueError(f"must not repeat a day, got {days}")
+        return days
+
+    @model_validator(mode="after")
+    def _hours_in_order(self) -> Calendar:
+        opening, closing = minutes_of_day(self.open), minutes_of_day(self.close)
+        if closing <= opening:
+            raise ValueError(
+                f"close ({self.close}) must be after open ({self.open})"
+            )
+        if self.lunch is not None:
+            start, end = minutes_of_day(self.lunch[0]), minutes_of_day(self.lunch[1])
+            if not opening < start < end < closing:
+                raise ValueError(
+                    f"lunch {list(self.lunch)} must lie strictly inside opening hours "
+                    f"{self.open}-{self.close}"
+                )
+        return self
+
+
+# --- demand --------------------------------------------------------------------------------------
+
+
+HourProfile = Annotated[list[NonNegative], Field(min_length=24, max_length=24)]
+WeekProfile = Annotated[list[NonNegative], Field(min_length=7, max_length=7)]
+
+
+def _check_profile(values: list[float] | None) -> list[float] | None:
+    if values is not None and not any(v > 0 for v in values):
+        raise ValueError("must have at least one weight above 0")
+    return values
+
+
+class MatterCategory(Strict):
+    name: str = ""
+    name_zh: str = ""
+    share: Share
+    service_min: Distribution
+
+
+class WindowDemand(Strict):
+    """Residents who come to a street's convenience-service centre (便民服务窗口)."""
+
+    rate_per_1000_households_per_day: NonNegative
+    hour_profile: HourProfile | None = None
+    weekday_profile: WeekProfile | None = None
+    categories: dict[str, MatterCategory] = Field(min_length=1)
+    patience_min: Distribution | None = None
+    return_share: Share = 0.0
+    return_after_days: PositiveCount = 1
+    at_closing: Literal["overtime", "return"] = "overtime"
+
+    _hp = field_validator("hour_profile")(lambda cls, v: _check_profile(v))
+    _wp = field_validator("weekday_profile")(lambda cls, v: _check_profile(v))
+
+    @model_validator(mode="after")
+    def _shares(self) -> WindowDemand:
+        _check_shares({k: c.share for k, c in self.categories.items()}, "categories.*.share")
+        return self
+
+
+class GridDemand(Strict):
+    """Events in a community's grids (网格事件), reported by residents or found on patrol."""
+
+    events_per_grid_per_month: NonNegative
+    hour_profile: HourProfile | None = None
+    weekday_profile: WeekProfile | None = None
+    urgent_share: Share = 0.1
+    patrol_share: Share = 0.5
+    travel_min: Distribution
+    handling_min: Distribution
+    station_handling_min: Distribution
+    routing: dict[Literal["grid", "community", "street", "enforcement"], Share]
+    departments: dict[str, Share] = Field(
+        default_factory=lambda: {"all": 1.0},
+        description="event shares by department, used when grids are departmental",
+    )
+
+    _hp = field_validator("hour_profile")(lambda cls, v: _check_profile(v))
+    _wp = field_validator("weekday_profile")(lambda cls, v: _check_profile(v))
+
+    @model_validator(mode="after")
+    def _shares(self) -> GridDemand:
+        _check_shares(dict(self.routing), "routing")
+        _check_shares(self.departments, "departments")
+        return self
+
+
+class EnforcementDemand(Strict):
+    """Cases of the street's comprehensive enforcement team (综合执法)."""
+
+    direct_cases_per_street_per_month: NonNegative
+    duration_days: Distribution
+    cases_per_officer: Positive = 3.0
+    departments: dict[str, Share] = Field(default_factory=lambda: {"all": 1.0})
+
+    @model_validator(mode="after")
+    def _shares(self) -> EnforcementDemand:
+        _check_shares(self.departments, "departments")
+        return self
+
+
+def _check_shares(shares: dict[str, float], what: str) -> None:
+    if not shares:
+        raise ValueError(f"{what}: must not be empty")
+    for key in shares:
+        if not SLUG.match(key):
+            raise ValueError(f"{what}: id {key!r} must be a lowercase slug like 'c01'")
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what}: shares must sum to 1, got {total:g}")
+
+
+class Demand(Strict):
+    window: WindowDemand
+    grid: GridDemand
+    enforcement: EnforcementDemand
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+
+class WindowTarget(Strict):
+    max_wait_min: Positive = 30.0
+    share: Share = 0.9
+    mean_wait_min: Positive | None = 15.0
+
+
+class GridTarget(Strict):
+    urgent_response_h: Positive = 2.0
+    ordinary_close_days: Positive = 3.0
+    days: Literal["working", "calendar"] = "working"
+    share: Share = 0.9
+
+
+class EnforcementTarget(Strict):
+    close_days: Positive = 30.0
+    days: Literal["working", "calendar"] = "working"
+    share: Share = 0.7
+
+
+class Targets(Strict):
+    window: WindowTarget = WindowTarget()
+    grid: GridTarget = GridTarget()
+    enforcement: EnforcementTarget = EnforcementTarget()
+
+
+# --- budget and policy ---------------------------------------------------------------------------
+
+
+class Budget(Strict):
+    posts_pool: Count = 440
+    posts_recruited: Count | None = 56
+    posts_converted: Count | None = 384
+    post_cost_yuan: Money = 50_000
+    fund_standard_yuan: dict[Literal["urban", "town"], Money] = Field(
+        default_factory=lambda: {"urban": 200_000.0, "town": 100_000.0}
+    )
+    fund_pool_yuan: Money | None = None
+    purchase_share: Share = 0.3
+    hour_price_yuan: Positive = 60.0
+    hours_per_post_year: Positive = 1750.0
+
+    @model_validator(mode="after")
+    def _pool_adds_up(self) -> Budget:
+        if self.posts_recruited is not None and self.posts_converted is not None:
+            total = self.posts_recruited + self.posts_converted
+            if total != self.posts_pool:
+                raise ValueError(
+                    f"posts_pool ({self.posts_pool}) must equal posts_recruited + "
+                    f"posts_converted ({self.posts_recruited} + {self.posts_converted} = {total})"
+                )
+        return self
+
+
+class Policy(Strict):
+    """The reform's switches: pooled or specialised stations."""
+
+    window_mode: Literal["pooled", "specialised"] = "pooled"
+    grid_mode: Literal["merged", "departmental"] = "merged"
+    enforcement_mode: Literal["pooled", "departmental"] = "pooled"
+    party_posts_serve: Count = 0
+    station_posts: Count = 1
+
+
+class Shift(Strict):
+    """From ``start`` to ``end`` each working day, ``windows`` clerks are on duty."""
+
+    start: ClockTime
+    end: ClockTime
+    windows: Count
+
+    @model_validator(mode="after")
+    def _order(self) -> Shift:
+        if minutes_of_day(self.end) <= minutes_of_day(self.start):
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class SimulationDefaults(Strict):
+    days: PositiveCount = 28
+    warmup_days: Count = 0
+    replications: PositiveCount = 5
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 11
+
+
+# --- sites ---------------------------------------------------------------------------------------
+
+
+class CommunityFields(Strict):
+    """Community attributes that may be set on the community or cascaded from defaults."""
+
+    type: Literal["urban", "town"] | None = None
+    households: Count | None = None
+    residents: Count | None = None
+    grids: PositiveCount | None = None
+    households_per_grid: Positive | None = None
+    posts: Count | None = None
+    party_building_posts: Count | None = None
+    funds_yuan: Money | None = None
+    demand_factor: NonNegative | None = None
+
+
+class Community(CommunityFields):
+    name: str = ""
+    name_zh: str = ""
+
+
+class StreetFields(Strict):
+    windows: Count | None = None
+    window_shifts: list[Shift] | None = None
+    specialised_windows: dict[str, Count] | None = None
+    enforcement_officers: Count | None = None
+    demand_factor: NonNegative | None = None
+
+
+class Defaults(Strict):
+    community: CommunityFields = CommunityFields()
+    street: StreetFields = StreetFields()
+
+
+class Street(StreetFields):
+    name: str = ""
+    name_zh: str = ""
+    defaults: Defaults = Defaults()
+    communities: dict[str, Community] = Field(min_length=1)
+
+
+class District(Strict):
+    name: str = ""
+    name_zh: str = ""
+    defaults: Defaults = Defaults()
+    streets: dict[str, Street] = Field(min_length=1)
+
+
+class ScenarioFile(Strict):
+    schema_: Literal["jiedao.scenario/1"] = Field("jiedao.scenario/1", alias="schema")
+    name: str
+    name_zh: str = ""
+    description: str = ""
+    calendar: Calendar = Calendar()
+    demand: Demand
+    targets: Targets = Targets()
+    budget: Budget = Budget()
+    policy: Policy = Policy()
+    simulation: SimulationDefaults = SimulationDefaults()
+    defaults: Defaults = Defaults()
+    districts: dict[str, District] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
