@@ -143,6 +143,12 @@ class Calendar(Strict):
     )
     holidays: list[dt.date] = Field(default_factory=list)
 
+    @field_validator("lunch", mode="before")
+    @classmethod
+    def _no_lunch(cls, value: object) -> object:
+        # TOML has no null: ``lunch = []`` is how a file says "no lunch break".
+        return None if value == [] else value
+
     @field_validator("working_days")
     @classmethod
     def _unique_days(cls, days: list[str]) -> list[str]:
@@ -202,10 +208,11 @@ class WindowDemand(Strict):
     _hp = field_validator("hour_profile")(lambda cls, v: _check_profile(v))
     _wp = field_validator("weekday_profile")(lambda cls, v: _check_profile(v))
 
-    @model_validator(mode="after")
-    def _shares(self) -> WindowDemand:
-        _check_shares({k: c.share for k, c in self.categories.items()}, "categories.*.share")
-        return self
+    @field_validator("categories")
+    @classmethod
+    def _shares(cls, categories: dict[str, MatterCategory]) -> dict[str, MatterCategory]:
+        _check_shares({k: c.share for k, c in categories.items()})
+        return categories
 
 
 class GridDemand(Strict):
@@ -228,11 +235,11 @@ class GridDemand(Strict):
     _hp = field_validator("hour_profile")(lambda cls, v: _check_profile(v))
     _wp = field_validator("weekday_profile")(lambda cls, v: _check_profile(v))
 
-    @model_validator(mode="after")
-    def _shares(self) -> GridDemand:
-        _check_shares(dict(self.routing), "routing")
-        _check_shares(self.departments, "departments")
-        return self
+    @field_validator("routing", "departments")
+    @classmethod
+    def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
+        _check_shares(dict(shares))
+        return shares
 
 
 class EnforcementDemand(Strict):
@@ -243,21 +250,23 @@ class EnforcementDemand(Strict):
     cases_per_officer: Positive = 3.0
     departments: dict[str, Share] = Field(default_factory=lambda: {"all": 1.0})
 
-    @model_validator(mode="after")
-    def _shares(self) -> EnforcementDemand:
-        _check_shares(self.departments, "departments")
-        return self
+    @field_validator("departments")
+    @classmethod
+    def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
+        _check_shares(shares)
+        return shares
 
 
-def _check_shares(shares: dict[str, float], what: str) -> None:
+def _check_shares(shares: dict[str, float]) -> None:
+    """Raised from field validators, so the error's path names the table holding the shares."""
     if not shares:
-        raise ValueError(f"{what}: must not be empty")
+        raise ValueError("must not be empty")
     for key in shares:
         if not SLUG.match(key):
-            raise ValueError(f"{what}: id {key!r} must be a lowercase slug like 'c01'")
+            raise ValueError(f"id {key!r} must be a lowercase slug like 'c01'")
     total = sum(shares.values())
     if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"{what}: shares must sum to 1, got {total:g}")
+        raise ValueError(f"shares must sum to 1, got {total:g}")
 
 
 class Demand(Strict):
@@ -299,9 +308,9 @@ class Targets(Strict):
 
 class Budget(Strict):
     posts_pool: Count = 440
-    posts_recruited: Count | None = 56
-    posts_converted: Count | None = 384
-    post_cost_yuan: Money = 50_000
+    posts_recruited: Count | None = None  # with posts_converted, must add up to the pool
+    posts_converted: Count | None = None
+    post_cost_yuan: Money = 50_000.0
     fund_standard_yuan: dict[Literal["urban", "town"], Money] = Field(
         default_factory=lambda: {"urban": 200_000.0, "town": 100_000.0}
     )
@@ -347,8 +356,13 @@ class Shift(Strict):
 
 
 class SimulationDefaults(Strict):
-    days: PositiveCount = 28
+    """Run defaults. Windows run ``days``; grids and enforcement, whose deadlines are days or weeks
+    long, run ``case_days`` (default: ``days``) with their own warm-up."""
+
+    days: Annotated[int, Field(ge=1, le=3660)] = 28
     warmup_days: Count = 0
+    case_days: Annotated[int, Field(ge=1, le=3660)] | None = None
+    case_warmup_days: Count | None = None
     replications: PositiveCount = 5
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 11
 
@@ -388,10 +402,16 @@ class Defaults(Strict):
     street: StreetFields = StreetFields()
 
 
+class StreetDefaults(Strict):
+    """A street's own defaults can only be for its communities: its own fields are set directly."""
+
+    community: CommunityFields = CommunityFields()
+
+
 class Street(StreetFields):
     name: str = ""
     name_zh: str = ""
-    defaults: Defaults = Defaults()
+    defaults: StreetDefaults = StreetDefaults()
     communities: dict[str, Community] = Field(min_length=1)
 
 

@@ -1,0 +1,169 @@
+"""One street for one replication: build the SimPy model, run it, return plain records.
+
+A street is an independent unit of the city model: its window centre, and its communities' grids
+and service stations with the street's enforcement team that their escalations feed. Windows and
+cases run in two environments with their own horizons (``days`` for windows, whose queues empty
+every evening; ``case_days`` for grids and enforcement, whose deadlines are days or weeks long).
+
+The records are numpy arrays and numbers only: they pickle, so streets and replications can run in
+other processes or on a cluster while the SimPy environments stay where they were built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from scenarios.model import Scenario
+from sim.calendar import DAY, WorkCalendar
+from sim.enforcement import EnforcementTeam
+from sim.grids import CommunityGrids
+from sim.station import Station, Table
+from sim.windows import WindowCentre
+
+# Cases may end after the horizon; the calendar runs on so that their end can be placed.
+CALENDAR_SLACK_DAYS = 400
+
+
+@dataclass
+class StationRecord:
+    arrival: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    service: np.ndarray
+    outcome: np.ndarray
+    left: np.ndarray
+    priority: np.ndarray
+    kind: np.ndarray
+    origin: np.ndarray
+    returning: np.ndarray
+    available_min: float
+    overtime_min: float
+
+    @classmethod
+    def of(
+        cls, table: Table, station: Station, available: float, returning: set[int] | None = None
+    ) -> StationRecord:
+        n = len(table.arrival)
+        back = np.zeros(n, dtype=bool)
+        if returning:
+            back[list(returning)] = True
+        return cls(
+            arrival=np.asarray(table.arrival, dtype=float),
+            start=np.asarray(table.start, dtype=float),
+            end=np.asarray(table.end, dtype=float),
+            service=np.asarray(table.service, dtype=float),
+            outcome=np.asarray(table.outcome, dtype=np.int8),
+            left=np.asarray(table.left, dtype=float),
+            priority=np.asarray(table.priority, dtype=np.int8),
+            kind=np.asarray(table.kind, dtype=np.int16),
+            origin=np.asarray(table.origin, dtype=np.int64),
+            returning=back,
+            available_min=available,
+            overtime_min=station.overtime_min,
+        )
+
+
+@dataclass
+class GridRecord:
+    community: str
+    arrival: np.ndarray
+    urgent: np.ndarray
+    travel: np.ndarray
+    route: np.ndarray
+    close: np.ndarray
+    team_start: np.ndarray
+    teams: list[StationRecord]
+    station: StationRecord
+
+
+@dataclass
+class StreetRecord:
+    street: str
+    replication: int
+    windows: list[StationRecord] = field(default_factory=list)
+    grids: list[GridRecord] = field(default_factory=list)
+    enforcement: list[StationRecord] = field(default_factory=list)
+
+    @property
+    def residents(self) -> int:
+        """Visits, events and cases simulated (for throughput figures)."""
+        count = sum(len(s.arrival) for s in self.windows)
+        count += sum(len(g.arrival) + len(g.station.arrival) for g in self.grids)
+        return count + sum(len(s.arrival) for s in self.enforcement)
+
+
+def simulate_street(
+    scenario: Scenario,
+    street_id: str,
+    replication: int,
+    seed: int,
+    days: int,
+    case_days: int,
+    warmup_days: int = 0,
+    case_warmup_days: int = 0,
+    streams: tuple[str, ...] = ("window", "grid", "enforcement"),
+    grid_workers: dict[str, float] | None = None,
+) -> StreetRecord:
+    """Run one street for one replication. ``grid_workers`` overrides staffing per community id."""
+    street = next(s for s in scenario.streets() if s.id == street_id)
+    record = StreetRecord(street=street_id, replication=replication)
+
+    if "window" in streams:
+        horizon = days * DAY
+        calendar = WorkCalendar.build(scenario.calendar, days + CALENDAR_SLACK_DAYS)
+        env = simpy.Environment()
+        centre = WindowCentre(env, scenario, street, calendar, horizon, seed, replication)
+        env.run(until=horizon)
+        available = centre.available_minutes(warmup_days * DAY, horizon)
+        for k, (table, station) in enumerate(zip(centre.tables, centre.stations, strict=True)):
+            station.finish(horizon)
+            record.windows.append(
+                StationRecord.of(table, station, available[k], centre.returning[k])
+            )
+
+    if "grid" in streams or "enforcement" in streams:
+        horizon = case_days * DAY
+        start = case_warmup_days * DAY
+        calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS)
+        env = simpy.Environment()
+        team = EnforcementTeam(env, scenario, street, calendar, horizon, seed, replication)
+        grids = []
+        for community in street.communities:
+            workers = None if grid_workers is None else grid_workers.get(community.id)
+            grids.append(
+                CommunityGrids(env, scenario, community, calendar, horizon, seed, replication,
+                               team, workers=workers)
+            )
+        env.run(until=horizon)
+        for g, community in zip(grids, street.communities, strict=True):
+            available = g.available_minutes(start, horizon)
+            teams = []
+            for k, (table, station) in enumerate(zip(g.tables, g.teams, strict=True)):
+                station.finish(horizon)
+                teams.append(StationRecord.of(table, station, available[k]))
+            team_start = np.full(len(g.arrivals), np.nan)
+            for rec in teams:
+                team_start[rec.origin] = rec.start
+            record.grids.append(
+                GridRecord(
+                    community=community.id,
+                    arrival=g.arrivals,
+                    urgent=g.urgent,
+                    travel=g.travel,
+                    route=g.route,
+                    close=g.close,
+                    team_start=team_start,
+                    teams=teams,
+                    station=StationRecord.of(
+                        g.station_table, g.station, g.station_available_minutes(start, horizon)
+                    ),
+                )
+            )
+        available = team.available_minutes(start, horizon)
+        for k, (table, station) in enumerate(zip(team.tables, team.stations, strict=True)):
+            station.finish(horizon)
+            record.enforcement.append(StationRecord.of(table, station, available[k]))
+    return record
