@@ -135,19 +135,21 @@ class Calendar(Strict):
     start_date: dt.date = dt.date(2026, 1, 5)
     open: ClockTime = "08:30"
     close: ClockTime = "17:00"
-    lunch: Annotated[list[ClockTime], Field(min_length=2, max_length=2)] | None = Field(
-        default_factory=lambda: ["12:00", "13:30"]
+    lunch: Annotated[list[ClockTime], Field(max_length=2)] = Field(
+        default_factory=lambda: ["12:00", "13:30"],
+        description='["HH:MM", "HH:MM"], or [] for no lunch break',
     )
     working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
     )
     holidays: list[dt.date] = Field(default_factory=list)
 
-    @field_validator("lunch", mode="before")
+    @field_validator("lunch")
     @classmethod
-    def _no_lunch(cls, value: object) -> object:
-        # TOML has no null: ``lunch = []`` is how a file says "no lunch break".
-        return None if value == [] else value
+    def _lunch_pair(cls, lunch: list[str]) -> list[str]:
+        if len(lunch) == 1:
+            raise ValueError('must be ["HH:MM", "HH:MM"], or [] for no lunch break')
+        return lunch
 
     @field_validator("working_days")
     @classmethod
@@ -163,7 +165,7 @@ class Calendar(Strict):
             raise ValueError(
                 f"close ({self.close}) must be after open ({self.open})"
             )
-        if self.lunch is not None:
+        if self.lunch:
             start, end = minutes_of_day(self.lunch[0]), minutes_of_day(self.lunch[1])
             if not opening < start < end < closing:
                 raise ValueError(

@@ -33,6 +33,7 @@ class StationRecord:
     start: np.ndarray
     end: np.ndarray
     service: np.ndarray
+    expiry: np.ndarray
     outcome: np.ndarray
     left: np.ndarray
     priority: np.ndarray
@@ -55,6 +56,7 @@ class StationRecord:
             start=np.asarray(table.start, dtype=float),
             end=np.asarray(table.end, dtype=float),
             service=np.asarray(table.service, dtype=float),
+            expiry=np.asarray(table.expiry, dtype=float),
             outcome=np.asarray(table.outcome, dtype=np.int8),
             left=np.asarray(table.left, dtype=float),
             priority=np.asarray(table.priority, dtype=np.int8),

@@ -30,7 +30,7 @@ from scenarios.schema import EnforcementTarget, GridTarget, WindowTarget
 from sim.calendar import DAY, WorkCalendar
 from sim.grids import COMMUNITY, ENFORCEMENT, STREET
 from sim.model import GridRecord, StationRecord
-from sim.station import ABANDONED, COMPLETED, SENT_HOME
+from sim.station import ABANDONED, COMPLETED, IN_SYSTEM, SENT_HOME
 
 Metrics = dict[str, float]
 
@@ -82,9 +82,7 @@ def station_counts(records: Sequence[StationRecord], warm: float, horizon: float
         "sent_home": int((cohort & (outcome == SENT_HOME)).sum()),
         "carried_in": int(carried.sum()),
     }
-    counts["in_system_at_end"] = (
-        counts["arrivals"] - counts["completed"] - counts["abandoned"] - counts["sent_home"]
-    )
+    counts["in_system_at_end"] = int((cohort & (outcome == IN_SYSTEM)).sum())
     return {
         **{k: float(v) for k, v in counts.items()},
         "utilisation": busy / available if available > 0 else float("nan"),
@@ -111,7 +109,7 @@ def window_metrics(
     met = int((wait <= limit).sum())
     missed = int((wait > limit).sum())
     missed += int((cohort & ((outcome == ABANDONED) | (outcome == SENT_HOME))).sum())
-    missed += int((cohort & np.isnan(start) & (outcome == 0) & (horizon - arrival > limit)).sum())
+    missed += int((cohort & np.isnan(start) & (outcome == IN_SYSTEM) & (horizon - arrival > limit)).sum())
     out["target_share"] = _share(met, missed)
     out["handed_on"] = 0.0
     return out
@@ -141,7 +139,7 @@ def grid_metrics(
     closed = cohort & ~np.isnan(close) & ~((route == STREET) | (route == ENFORCEMENT))
     out["completed"] = float(closed.sum())
     out["handed_on"] = float(handed.sum())
-    out["in_system_at_end"] = out["arrivals"] - out["completed"] - out["handed_on"]
+    out["in_system_at_end"] = float((cohort & np.isnan(close)).sum())
     out["urgent_arrivals"] = float((cohort & urgent).sum())
     out["to_station"] = float((cohort & (route == COMMUNITY) & ~np.isnan(start)).sum())
     started = cohort & ~np.isnan(start)
