@@ -1,0 +1,129 @@
+"""Whole-model properties on the shipped scenarios: conservation, monotonicity, common random
+numbers, reproducibility."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from scenarios import load
+from scenarios.loader import builtin_path, read_toml, validate_data
+from sim.grids import COMMUNITY, ENFORCEMENT
+from sim.model import simulate_street
+from sim.run import run
+from sim.station import IN_SYSTEM
+
+SHORT = {"replications": 2, "days": 10, "case_days": 40, "case_warmup_days": 10}
+
+
+@pytest.fixture(scope="module")
+def liaoyuan():
+    return load("liaoyuan")
+
+
+@pytest.fixture(scope="module")
+def results(liaoyuan):
+    return run(liaoyuan, seed=3, keep_records=True, **SHORT)
+
+
+@pytest.mark.parametrize("name", ["liaoyuan", "liaoyuan-before"])
+def test_conservation_every_site_and_stream(name):
+    """arrivals = completed + abandoned + sent home + handed on + in system at the end."""
+    scenario = load(name)
+    res = run(scenario, seed=5, **SHORT)
+    checked = 0
+    for (site, stream), m in res.values.items():
+        lhs = m["arrivals"]
+        rhs = m["completed"] + m["abandoned"] + m["sent_home"] + m["handed_on"] + m["in_system_at_end"]
+        np.testing.assert_array_equal(lhs, rhs, err_msg=f"{site} {stream}")
+        checked += 1
+    assert checked > 30
+    # levels add up: the city's arrivals are the sum of its streets' (windows) and communities'
+    streets = [s.id for s in scenario.streets()]
+    communities = [c.id for c in scenario.communities()]
+    for stream, sites in (("window", streets), ("grid", communities), ("enforcement", streets)):
+        total = sum(res.values[(s, stream)]["arrivals"] for s in sites)
+        np.testing.assert_array_equal(res.values[("city", stream)]["arrivals"], total)
+
+
+def test_hand_offs_link_the_stations(results, liaoyuan):
+    """Grid events escalated to enforcement arrive there as cases, those handed down to the
+    community station arrive there, and 'in system' means exactly the rows not yet finished."""
+    warm, horizon = SHORT["case_warmup_days"] * 1440.0, SHORT["case_days"] * 1440.0
+    for record in results.records:
+        handed = 0
+        for g in record.grids:
+            escalated = (g.route == ENFORCEMENT) & ~np.isnan(g.close)
+            handed += int(escalated.sum())
+            down = (g.route == COMMUNITY) & ~np.isnan(g.team_start)
+            finished_team = np.zeros(len(g.arrival), dtype=bool)
+            for team in g.teams:
+                finished_team[team.origin[~np.isnan(team.end)]] = True
+            assert len(g.station.arrival) == int((down & finished_team).sum())
+            open_rows = sum(int((t.outcome == IN_SYSTEM).sum()) for t in g.teams)
+            assert open_rows == int(np.isnan(np.concatenate([t.end for t in g.teams])).sum())
+        cases = sum(int((e.kind == 1).sum()) for e in record.enforcement)
+        assert cases == handed
+    site = results.values[("city", "enforcement")]
+    assert np.all(site["escalated"] > 0)
+    assert warm < horizon
+
+
+def test_same_seed_same_json(liaoyuan):
+    a = run(liaoyuan, seed=9, **SHORT).to_json()
+    b = run(liaoyuan, seed=9, **SHORT).to_json()
+    a.pop("runtime_s"), b.pop("runtime_s")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    c = run(liaoyuan, seed=10, **SHORT).to_json()
+    c.pop("runtime_s")
+    assert json.dumps(a, sort_keys=True) != json.dumps(c, sort_keys=True)
+
+
+def test_common_random_numbers_across_staffing(liaoyuan):
+    """More windows or grid workers change waits, never who arrives or what they need."""
+    more = load("liaoyuan", ["districts.*.streets.*.windows=8", "districts.*.streets.*.defaults.community.posts=20"])
+    a = simulate_street(liaoyuan, "xian/xiancheng", 0, 4, 5, 20)
+    b = simulate_street(more, "xian/xiancheng", 0, 4, 5, 20)
+    first = ~a.windows[0].returning
+    np.testing.assert_array_equal(a.windows[0].arrival[first][:500], b.windows[0].arrival[~b.windows[0].returning][:500])
+    for ga, gb in zip(a.grids, b.grids, strict=True):
+        np.testing.assert_array_equal(ga.arrival, gb.arrival)
+        np.testing.assert_array_equal(ga.route, gb.route)
+    # adding a community does not change the others' draws: streams are keyed by site id
+    data, _ = read_toml(builtin_path("liaoyuan"), "liaoyuan.toml")
+    data["districts"]["xian"]["streets"]["xiancheng"]["communities"]["c09"] = {
+        "households": 5000, "posts": 10}
+    bigger = validate_data(data, "liaoyuan.toml")
+    c = simulate_street(bigger, "xian/xiancheng", 0, 4, 5, 20)
+    for ga, gc in zip(a.grids, c.grids[:3], strict=True):
+        np.testing.assert_array_equal(ga.arrival, gc.arrival)
+
+
+@pytest.mark.parametrize("street", ["xian/xiancheng", "longshan/dongji", "dongfeng/jilu"])
+def test_one_more_window_never_raises_the_mean_wait(liaoyuan, street):
+    waits = []
+    for windows in range(1, 8):
+        scenario = load("liaoyuan", [f"districts.{street.replace('/', '.streets.')}.windows={windows}"])
+        res = run(scenario, seed=2, replications=2, days=10, case_days=2, case_warmup_days=0,
+                  streams=("window",))
+        waits.append(res.per_replication(street, "window", "wait_mean_min"))
+    waits = np.array(waits)
+    assert np.all(np.diff(waits, axis=0) <= 1e-9), waits
+    assert waits[0].mean() > 10 * max(waits[-1].mean(), 0.01)
+
+
+def test_one_more_grid_worker_never_raises_the_response(liaoyuan):
+    street = "longshan/dongji"
+    ids = [c.id for c in next(s for s in liaoyuan.streets() if s.id == street).communities]
+    previous = None
+    for workers in range(1, 9):
+        record = simulate_street(liaoyuan, street, 0, 8, 1, 40, streams=("grid",),
+                                 grid_workers={i: float(workers) for i in ids})
+        response = np.array([
+            np.nanmean(g.team_start + g.travel - g.arrival) for g in record.grids
+        ])
+        if previous is not None:
+            assert np.all(response <= previous + 1e-9), (workers, response, previous)
+        previous = response
