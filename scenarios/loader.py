@@ -27,6 +27,7 @@ from scenarios.model import Community, District, Scenario, Street
 BUILTIN = ("liaoyuan", "liaoyuan-before")
 DEFAULT = "liaoyuan"
 SITE_LEVELS = ("districts", "streets", "communities")
+_SITE_NOUN = {"districts": "district", "streets": "street", "communities": "community"}
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
@@ -89,7 +90,9 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
     for item in overrides:
         label = f"--set {item}"
         if "=" not in item:
-            raise ScenarioError(label, "", "expected PATH=VALUE, e.g. districts.*.streets.*.windows=4")
+            raise ScenarioError(
+                label, "", "expected PATH=VALUE, e.g. districts.*.streets.*.windows=4"
+            )
         path, _, value_text = item.partition("=")
         path = path.strip()
         segments = path.split(".")
@@ -112,10 +115,12 @@ def _set_path(
     parent = done[-1] if done else None
     keys = list(node) if head == "*" else [head]
     if head == "*" and parent not in SITE_LEVELS:
-        raise ScenarioError(label, where, "'*' may only stand for a district, street or community id")
+        raise ScenarioError(
+            label, where, "'*' may only stand for a district, street or community id"
+        )
     if parent in SITE_LEVELS and head != "*" and head not in node:
         hint = _did_you_mean(head, node)
-        raise ScenarioError(label, where, f"no {parent[:-1].rstrip('ie')} with id {head!r}{hint}")
+        raise ScenarioError(label, where, f"no {_SITE_NOUN[parent]} with id {head!r}{hint}")
     if not rest:
         for key in keys:
             node[key] = value
@@ -221,19 +226,33 @@ _TYPE_WORDS = {
 }
 
 
+def _bound(limit: Any) -> str:
+    """A bound as the planner would write it: ``0``, not ``0.0``."""
+    if isinstance(limit, float) and math.isfinite(limit) and limit == int(limit):
+        return str(int(limit))
+    return str(limit)
+
+
+def _items(count: Any) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
 def _message(err: dict[str, Any], allowed: list[str]) -> str:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     got = f", got {_show(value)}"
     if kind in _TYPE_WORDS:
         return f"must be {_TYPE_WORDS[kind]}{got}"
+    if isinstance(value, float) and not math.isfinite(value):
+        # nan fails every comparison, so a bound check would report a misleading "must be >= 0".
+        return f"must be a finite number{got}"
     if kind == "greater_than":
-        return f"must be > {ctx['gt']}{got}"
+        return f"must be > {_bound(ctx['gt'])}{got}"
     if kind == "greater_than_equal":
-        return f"must be >= {ctx['ge']}{got}"
+        return f"must be >= {_bound(ctx['ge'])}{got}"
     if kind == "less_than":
-        return f"must be < {ctx['lt']}{got}"
+        return f"must be < {_bound(ctx['lt'])}{got}"
     if kind == "less_than_equal":
-        return f"must be <= {ctx['le']}{got}"
+        return f"must be <= {_bound(ctx['le'])}{got}"
     if kind == "missing":
         return "required, but not given"
     if kind == "extra_forbidden":
@@ -241,9 +260,9 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
     if kind == "literal_error":
         return f"must be one of {ctx['expected']}{got}"
     if kind == "too_short":
-        return f"must have at least {ctx['min_length']} items, got {ctx.get('actual_length')}"
+        return f"must have at least {_items(ctx['min_length'])}, got {ctx.get('actual_length')}"
     if kind == "too_long":
-        return f"must have at most {ctx['max_length']} items, got {ctx.get('actual_length')}"
+        return f"must have at most {_items(ctx['max_length'])}, got {ctx.get('actual_length')}"
     if kind == "union_tag_invalid":
         return f"dist must be one of {ctx.get('expected_tags')}, got {ctx.get('tag')!r}"
     if kind == "union_tag_not_found":
@@ -257,12 +276,19 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
 
 
 def _validation_error(
-    err: ValidationError, data: dict[str, Any], label: str, text: str | None, overrides: Sequence[str]
+    err: ValidationError,
+    data: dict[str, Any],
+    label: str,
+    text: str | None,
+    overrides: Sequence[str],
 ) -> ScenarioError:
     errors = err.errors(include_url=False)
-    first = errors[0]
+    # A misspelt key also makes its field "missing": report the typo, which is the cause.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = _clean_loc(first["loc"], data)
-    allowed = _allowed_keys(schema.ScenarioFile, loc[:-1]) if first["type"] == "extra_forbidden" else []
+    allowed = (
+        _allowed_keys(schema.ScenarioFile, loc[:-1]) if first["type"] == "extra_forbidden" else []
+    )
     message = _message(dict(first), allowed)
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
@@ -273,16 +299,26 @@ def _validation_error(
 def _error_at(
     label: str, path: str, message: str, text: str | None, overrides: Sequence[str]
 ) -> ScenarioError:
-    for item in overrides:
-        target = item.partition("=")[0].strip()
-        if _path_matches(target, path):
-            return ScenarioError(f"--set {item}", path, message)
+    # Blame the --set that wrote the field, else one that wrote inside the table at fault
+    # (an unknown key it added, or a table-wide check such as posts_pool it broke).
+    for inside in (False, True):
+        for item in overrides:
+            target = item.partition("=")[0].strip()
+            if _path_matches(target, path, inside):
+                return ScenarioError(f"--set {item}", path, message)
     return ScenarioError(label, path, message, find_line(text, path) if text else None)
 
 
-def _path_matches(pattern: str, path: str) -> bool:
+def _path_matches(pattern: str, path: str, inside: bool = False) -> bool:
+    """Does ``pattern`` (with ``*``) cover ``path``? With ``inside``, does it lie within it?"""
     pat, parts = pattern.split("."), path.split(".")
-    return len(pat) <= len(parts) and all(p in ("*", q) for p, q in zip(pat, parts, strict=False))
+    if inside:
+        pat, parts = parts, pat
+        if not path:
+            return False
+    return len(pat) <= len(parts) and all(
+        "*" in (p, q) or p == q for p, q in zip(pat, parts, strict=False)
+    )
 
 
 # --- TOML line lookup -----------------------------------------------------------------------------
@@ -318,8 +354,12 @@ def find_line(text: str, path: str) -> int | None:
                 if candidate == target[: len(candidate)]:
                     full = candidate
                     break
-        if full == target[: len(full)] and (best is None or len(full) > best[0]):
-            best = (len(full), number)
+        if full[: len(target)] == target[: len(full)]:
+            # a line inside the target's table (``[districts.x.streets.y]`` for ``districts.x``)
+            # locates it too when the table itself has no header of its own
+            matched = min(len(full), len(target))
+            if best is None or matched > best[0]:
+                best = (matched, number)
     return best[1] if best and best[0] >= 1 else None
 
 
@@ -356,11 +396,14 @@ def resolve(
                 c_path = f"{s_path}.communities.{c_id}"
                 _check_slug(c_id, c_path, fail)
                 levels = (c, s.defaults.community, d.defaults.community, spec.defaults.community)
-                communities.append(_community(spec, f"{d_id}/{s_id}/{c_id}", c_path, c, levels, fail))
+                site_id = f"{d_id}/{s_id}/{c_id}"
+                communities.append(_community(spec, site_id, c_path, c, levels, fail))
             windows = _cascade("windows", *street_levels)
             officers = _cascade("enforcement_officers", *street_levels)
             if windows is None:
-                raise fail(f"{s_path}.windows", "required (set it here or in a defaults.street table)")
+                raise fail(
+                    f"{s_path}.windows", "required (set it here or in a defaults.street table)"
+                )
             if officers is None:
                 raise fail(
                     f"{s_path}.enforcement_officers",
@@ -391,7 +434,9 @@ def resolve(
                 )
             )
         districts.append(
-            District(id=d_id, path=d_path, name=d.name or d_id, name_zh=d.name_zh, streets=tuple(streets))
+            District(
+                id=d_id, path=d_path, name=d.name or d_id, name_zh=d.name_zh, streets=tuple(streets)
+            )
         )
     return Scenario(
         name=spec.name,
@@ -484,7 +529,9 @@ def validate_data(
     return scenario
 
 
-def _check_policy(scenario: Scenario, label: str, text: str | None, overrides: Sequence[str]) -> None:
+def _check_policy(
+    scenario: Scenario, label: str, text: str | None, overrides: Sequence[str]
+) -> None:
     n_categories = len(scenario.demand.window.categories)
     if scenario.policy.window_mode == "specialised":
         for street in scenario.streets():

@@ -368,6 +368,22 @@ class SimulationDefaults(Strict):
     replications: PositiveCount = 5
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 11
 
+    @model_validator(mode="after")
+    def _warmup_shorter(self) -> SimulationDefaults:
+        case_days = self.case_days if self.case_days is not None else self.days
+        case_warmup = self.case_warmup_days if self.case_warmup_days is not None else (
+            self.warmup_days
+        )
+        if self.warmup_days >= self.days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be less than days ({self.days})"
+            )
+        if case_warmup >= case_days:
+            raise ValueError(
+                f"case_warmup_days ({case_warmup}) must be less than case_days ({case_days})"
+            )
+        return self
+
 
 # --- sites ---------------------------------------------------------------------------------------
 
