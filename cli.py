@@ -20,6 +20,7 @@ from export.files import atomic_write_text, dumps_json
 from export.table import format_table
 from scenarios import ScenarioError, load
 from scenarios.summary import summarise
+from sim.backends import make_backend
 from sim.run import STREAMS, Horizon, Results
 from sim.run import run as simulate_run
 
@@ -47,6 +48,16 @@ SetOption = Annotated[
         "--set",
         help="Override a field: PATH=VALUE, e.g. districts.*.streets.*.windows=4 (repeatable).",
     ),
+]
+BackendOption = Annotated[
+    str,
+    typer.Option("--backend", help="Where replications run: serial, process (all cores) or dask."),
+]
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Processes for --backend process [default: cores].")
+]
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
 ]
 JsonOption = Annotated[
     str | None,
@@ -81,6 +92,13 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ScenarioError as err:
+        raise fail(str(err)) from None
+
+
+def choose_backend(name: str, workers: int | None, scheduler: str | None) -> Any:
+    try:
+        return make_backend(name, workers, scheduler)
+    except ValueError as err:
         raise fail(str(err)) from None
 
 
@@ -233,6 +251,9 @@ def simulate(
     json_out: JsonOption = None,
     worst: Annotated[int, typer.Option(min=0, help="How many worst sites to list.")] = 10,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    backend: BackendOption = "process",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate a year's demand (or any horizon) through windows, grids and enforcement teams.
 
@@ -249,11 +270,12 @@ def simulate(
         raise fail(str(err)) from None
     reps = replications or scenario.simulation.replications
     streets = sum(1 for _ in scenario.streets())
+    executor = choose_backend(backend, workers, scheduler)
     with progress_bar(reps * streets, "simulating", quiet or json_out == "-") as advance:
         results = simulate_run(
             scenario, replications=reps, seed=seed, days=horizon.days,
             warmup_days=horizon.warmup_days, case_days=horizon.case_days,
-            case_warmup_days=horizon.case_warmup_days, progress=advance,
+            case_warmup_days=horizon.case_warmup_days, progress=advance, executor=executor,
         )
     for warning in results.warnings:
         typer.echo(f"warning: {warning}", err=True)

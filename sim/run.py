@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from scenarios.model import Scenario
+from sim.backends import Serial
 from sim.calendar import DAY, WorkCalendar
 from sim.model import CALENDAR_SLACK_DAYS, StreetRecord, simulate_street
 from sim.monitor import enforcement_metrics, grid_metrics, window_metrics
@@ -147,19 +147,6 @@ def tasks(scenario: Scenario, replications: int, seed: int, horizon: Horizon,
     ]
 
 
-Executor = Callable[[Scenario, list[Task], Callable[[int], None] | None], Iterable[StreetRecord]]
-
-
-def serial(scenario: Scenario, work: list[Task],
-           progress: Callable[[int], None] | None = None) -> list[StreetRecord]:
-    out = []
-    for task in work:
-        out.append(task(scenario))
-        if progress is not None:
-            progress(1)
-    return out
-
-
 def run(
     scenario: Scenario,
     replications: int | None = None,
@@ -168,8 +155,8 @@ def run(
     warmup_days: int | None = None,
     case_days: int | None = None,
     case_warmup_days: int | None = None,
-    executor: Executor = serial,
-    progress: Callable[[int], None] | None = None,
+    executor: Any = None,
+    progress: Any = None,
     keep_records: bool = False,
     streams: tuple[str, ...] = STREAMS,
 ) -> Results:
@@ -178,7 +165,10 @@ def run(
     replications = replications if replications is not None else scenario.simulation.replications
     seed = seed if seed is not None else scenario.simulation.seed
     horizon = Horizon.of(scenario, days, warmup_days, case_days, case_warmup_days)
+    executor = executor if executor is not None else Serial()
     records = list(executor(scenario, tasks(scenario, replications, seed, horizon, streams), progress))
+    order = {street.id: i for i, street in enumerate(scenario.streets())}
+    records.sort(key=lambda r: (r.replication, order[r.street]))
     values, levels = summarise_records(scenario, records, replications, horizon)
     results = Results(
         scenario=scenario,

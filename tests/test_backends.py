@@ -1,0 +1,43 @@
+"""Same seed, same numbers on every backend: serial, local process pool, Dask cluster."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scenarios import load
+from sim.backends import Dask, ProcessPool, Serial, chunks
+from sim.run import run
+
+SHORT = {"replications": 3, "seed": 17, "days": 5, "case_days": 20, "case_warmup_days": 5}
+
+
+def _json(executor) -> str:
+    document = run(load("liaoyuan"), executor=executor, **SHORT).to_json()
+    document.pop("runtime_s")
+    return json.dumps(document, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def serial_json() -> str:
+    return _json(Serial())
+
+
+def test_chunks_cover_every_task_once():
+    work = list(range(103))
+    parts = chunks(work, 8)
+    assert [x for p in parts for x in p] == work
+    assert len(parts) <= 8 and all(parts)
+
+
+def test_process_pool_equals_serial(serial_json):
+    assert _json(ProcessPool(workers=2)) == serial_json
+
+
+def test_dask_local_cluster_equals_serial(serial_json):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        assert _json(Dask(client=client)) == serial_json
