@@ -117,7 +117,9 @@ def emit_json(document: dict[str, Any], target: str) -> None:
 
 @scenario_app.command("validate")
 def scenario_validate(
-    files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
+    files: Annotated[
+        list[str] | None, typer.Argument(help="Scenario files or built-in names [default: liaoyuan].")
+    ] = None,
     set_: SetOption = None,
 ) -> None:
     """Check scenario files; print one line per file.
@@ -125,7 +127,7 @@ def scenario_validate(
     Example: jiedao scenario validate liaoyuan my-city.toml
     """
     bad = 0
-    for ref in files:
+    for ref in files or ["liaoyuan"]:
         try:
             scenario = load(ref, set_ or [])
         except ScenarioError as err:
@@ -150,7 +152,7 @@ def scenario_show(
 ) -> None:
     """Summarise a scenario: streets, communities, households, staff, targets, budget.
 
-    Example: jiedao scenario show liaoyuan --set budget.posts_pool=500
+    Example: jiedao scenario show liaoyuan --set budget.post_cost_yuan=60000
     """
     with user_errors():
         scenario = load(file, set_ or [])

@@ -483,9 +483,13 @@ def _community(
     if households is None:
         raise fail(f"{path}.households", "required, but not given")
     kind = _cascade("type", *levels) or "urban"
-    grids = _cascade("grids", *levels)
+    # the most specific level that says anything about grids decides: a count, or a size
+    sizing = next((lv for lv in levels if lv is not None and (
+        getattr(lv, "grids", None) is not None or getattr(lv, "households_per_grid", None) is not None
+    )), None)
+    grids = getattr(sizing, "grids", None) if sizing is not None else None
     if grids is None:
-        per_grid = _cascade("households_per_grid", *levels)
+        per_grid = getattr(sizing, "households_per_grid", None) if sizing is not None else None
         if per_grid is None:
             raise fail(f"{path}.grids", "required: give grids, or households_per_grid in defaults")
         grids = max(1, math.ceil(households / per_grid))
@@ -533,6 +537,15 @@ def _check_policy(
     scenario: Scenario, label: str, text: str | None, overrides: Sequence[str]
 ) -> None:
     n_categories = len(scenario.demand.window.categories)
+    for street in scenario.streets():
+        special = street.specialised_windows
+        if scenario.policy.window_mode == "specialised" and special is not None:
+            if sum(special.values()) != street.windows:
+                raise _error_at(
+                    label, f"{street.path}.specialised_windows",
+                    f"clerks add up to {sum(special.values())}, but windows is {street.windows}",
+                    text, overrides,
+                )
     if scenario.policy.window_mode == "specialised":
         for street in scenario.streets():
             if street.specialised_windows is None and 0 < street.windows < n_categories:
