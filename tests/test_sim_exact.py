@@ -164,3 +164,28 @@ def test_escalation_route_timeline():
     for start, end in zip(case.start[done], case.end[done], strict=True):
         assert calendar.work(end) - calendar.work(start) == pytest.approx(5.0, abs=1e-9)
         assert calendar.add_working_days(start, 5.0) == pytest.approx(end, abs=1e-9)
+
+
+def test_peak_shift_timeline():
+    # One clerk, two from 09:00 to 11:00 (a peak shift). 60-minute matters at 08:40, 08:50,
+    # 08:55: the second starts when the shift begins, the third when the first clerk is free.
+    from scenarios.schema import Shift
+
+    calendar = WorkCalendar.build(Calendar(start_date=dt.date(2026, 3, 2)), 10)
+    env = simpy.Environment()
+    table = Table()
+    shifts = [Shift(start="09:00", end="11:00", windows=2)]
+    station = Station(env, table, day_schedule(calendar, 1, shifts), priorities=1)
+    a = [hm(0, "08:40"), hm(0, "08:50"), hm(0, "08:55"), hm(0, "10:30")]
+
+    def feed():
+        for t in a:
+            yield env.timeout(t - env.now)
+            station.arrive(table.add(t, 60.0, priority=0))
+
+    env.process(feed())
+    env.run(until=2 * DAY)
+    # the 10:30 resident finds the peak clerk idle (free since 10:00) and is served at once; that
+    # clerk finishes at 11:30, past the shift's end, and then leaves
+    assert table.start == [a[0], hm(0, "09:00"), hm(0, "09:40"), hm(0, "10:30")]
+    assert table.end == [hm(0, "09:40"), hm(0, "10:00"), hm(0, "10:40"), hm(0, "11:30")]
