@@ -33,9 +33,10 @@ class WorkCalendar:
     working: np.ndarray  # bool per day
     weekday: np.ndarray  # 0 = Monday
     cum_before: np.ndarray  # working days completed before day k (length days + 1)
+    horizon_days: int  # days that are simulated; the rest only places ends of long cases
 
     @classmethod
-    def build(cls, calendar: Calendar, days: int) -> WorkCalendar:
+    def build(cls, calendar: Calendar, days: int, horizon_days: int | None = None) -> WorkCalendar:
         working_days = {WEEKDAYS.index(d) for d in calendar.working_days}
         holidays = set(calendar.holidays)
         dates = [calendar.start_date + dt.timedelta(days=k) for k in range(days)]
@@ -55,6 +56,7 @@ class WorkCalendar:
             working=working,
             weekday=weekday,
             cum_before=cum,
+            horizon_days=days if horizon_days is None else min(horizon_days, days),
         )
 
     # --- opening hours ----------------------------------------------------------------------------
@@ -72,7 +74,8 @@ class WorkCalendar:
         ]
 
     def working_day_indices(self) -> np.ndarray:
-        return np.flatnonzero(self.working)
+        """Working days within the simulated horizon."""
+        return np.flatnonzero(self.working[: self.horizon_days])
 
     # --- the working clock ------------------------------------------------------------------------
 
@@ -96,7 +99,7 @@ class WorkCalendar:
     def unwork(self, w: float) -> float:
         """The earliest minute at which ``work(t) == w``; ``inf`` past the calendar's end."""
         if w <= 0:
-            first = self.working_day_indices()
+            first = np.flatnonzero(self.working)
             return first[0] * DAY + self.open_min if len(first) else float("inf")
         # the working day k with cum_before[k] <= w < cum_before[k] + 1
         day = int(np.searchsorted(self.cum_before[1:], w, side="right"))

@@ -115,7 +115,7 @@ def simulate_street(
 
     if "window" in streams:
         horizon = days * DAY
-        calendar = WorkCalendar.build(scenario.calendar, days + CALENDAR_SLACK_DAYS)
+        calendar = WorkCalendar.build(scenario.calendar, days + CALENDAR_SLACK_DAYS, days)
         env = simpy.Environment()
         centre = WindowCentre(env, scenario, street, calendar, horizon, seed, replication)
         env.run(until=horizon)
@@ -129,7 +129,7 @@ def simulate_street(
     if "grid" in streams or "enforcement" in streams:
         horizon = case_days * DAY
         start = case_warmup_days * DAY
-        calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS)
+        calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS, case_days)
         env = simpy.Environment()
         team = EnforcementTeam(env, scenario, street, calendar, horizon, seed, replication)
         grids = []

@@ -33,26 +33,29 @@ def day_schedule(
     shift_spans = [
         (float(minutes_of_day(s.start)), float(minutes_of_day(s.end)), s.windows) for s in shifts
     ]
+    points = {calendar.open_min}
+    if calendar.lunch is not None:
+        points.update(calendar.lunch)
+    for start, end, _ in shift_spans:
+        points.update((start, end))
+    minutes = sorted(p for p in points if calendar.open_min <= p < calendar.close_min)
+
+    def on_duty(minute: float, base: int) -> int:
+        if calendar.lunch is not None and calendar.lunch[0] <= minute < calendar.lunch[1]:
+            return 0
+        for start, end, count in shift_spans:
+            if start <= minute < end:
+                return count
+        return base
+
+    # one day's pattern of (minute, on duty), for a day without and with the part-timer
+    patterns = {base: [(m, on_duty(m, base)) for m in minutes] for base in (whole, whole + 1)}
     changes: list[Change] = [Change(0.0, 0)]
     for number, day in enumerate(calendar.working_day_indices()):
         base = whole + (1 if fraction and part_time_present(number, fraction) else 0)
         day_start = day * DAY
-
-        def on_duty(minute: float, base: int = base) -> int:
-            if calendar.lunch is not None and calendar.lunch[0] <= minute < calendar.lunch[1]:
-                return 0
-            for start, end, count in shift_spans:
-                if start <= minute < end:
-                    return count
-            return base
-
-        points = {calendar.open_min}
-        if calendar.lunch is not None:
-            points.update(calendar.lunch)
-        for start, end, _ in shift_spans:
-            points.update((start, end))
-        for minute in sorted(p for p in points if calendar.open_min <= p < calendar.close_min):
-            changes.append(Change(day_start + minute, on_duty(minute)))
+        for minute, target in patterns[base]:
+            changes.append(Change(day_start + minute, target))
         changes.append(Change(day_start + calendar.close_min, 0, closing=True))
     return _merge(changes)
 
