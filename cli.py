@@ -345,6 +345,186 @@ def render_simulation(results: Results, worst: int = 10) -> str:
     return "\n".join(lines)
 
 
+# --- plan and allocate ------------------------------------------------------------------------------
+
+ModeOption = Annotated[
+    str, typer.Option("--mode", help="shortfall: least weighted shortfall within the pools; "
+                      "cost: meet every target at least cost.")
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Folder for allocation.csv, allocation.xlsx, "
+                              "curves.csv and plan.json (created if missing).")
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing files in --out.")]
+
+
+def _check_out(out: Path | None, force: bool) -> None:
+    from export.plan import existing
+
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out {out}: exists and is not a folder")
+    clash = existing(out) if out.exists() else []
+    if clash and not force:
+        raise fail(f"--out {out}: {', '.join(clash)} already there; use --force to replace")
+
+
+def _run_plan(file: str, set_: list[str] | None, mode: str, curves_file: Path | None,
+              replications: int, check_replications: int, seed: int | None, solver: str,
+              fairness: float | None, out: Path | None, force: bool, json_out: str | None,
+              quiet: bool, backend: str, workers: int | None, scheduler: str | None) -> None:
+    from export.plan import CurvesFileError, plan_document, read_curves, write_plan
+    from optimize.model import InfeasibleError, Mode
+    from optimize.plan import make_plan
+    from optimize.solve import available_solvers, solver_name
+
+    if mode not in ("shortfall", "cost"):
+        raise fail(f"--mode: expected shortfall or cost, got {mode!r}")
+    try:
+        solver = solver_name(solver)
+    except ValueError as err:
+        raise fail(f"--solver: {err}") from None
+    if solver not in available_solvers():
+        raise fail(f"--solver: {solver} is not installed here (available: "
+                   f"{', '.join(available_solvers())})")
+    with user_errors():
+        scenario = load(file, set_ or [])
+    _check_out(out, force)
+    curves = None
+    if curves_file is not None:
+        try:
+            curves = read_curves(curves_file, {c.id for c in scenario.communities()})
+        except (CurvesFileError, ValueError) as err:
+            raise fail(f"--curves {err}") from None
+    executor = choose_backend(backend, workers, scheduler)
+    streets = sum(1 for _ in scenario.streets())
+    total = 0 if curves is not None else streets * 8 * replications
+    total += streets * check_replications
+    with progress_bar(total, "planning", quiet or json_out == "-") as advance:
+        try:
+            plan = make_plan(scenario, mode=Mode(mode), replications=replications,
+                             check_replications=check_replications, seed=seed, curves=curves,
+                             solver=solver, fairness=fairness, executor=executor,
+                             progress=advance)
+        except InfeasibleError as err:
+            raise fail(str(err)) from None
+    if not plan.result.success:
+        raise fail(f"no allocation: {plan.result.message}")
+    if out is not None:
+        written = write_plan(plan, out)
+        typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+    if json_out is not None:
+        emit_json(plan_document(plan), json_out)
+        if json_out == "-":
+            return
+    typer.echo(render_plan(plan))
+
+
+@app.command()
+def plan(
+    file: ScenarioArg = "liaoyuan",
+    mode: ModeOption = "shortfall",
+    curves: Annotated[Path | None, typer.Option(
+        "--curves", help="Use these response curves (CSV) instead of simulating them.")] = None,
+    replications: Annotated[int, typer.Option("--replications", "-r", min=1, max=1000,
+                                              help="Replications per curve point.")] = 3,
+    check_replications: Annotated[int, typer.Option(
+        min=0, max=1000, help="Replications of the check (fresh seeds); 0 skips it.")] = 5,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed [default: the scenario's].")] = None,
+    solver: Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")] = "HiGHS",
+    fairness: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="No community below this share of its target.")] = None,
+    set_: SetOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+    json_out: JsonOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    backend: BackendOption = "process",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """The main job: measure response curves, allocate posts and funds, check by simulation.
+
+    Prints the allocation table (社工岗 posts and service funds per community), the marginal
+    value of one more post and of ¥10,000, the binding constraints, and per community whether the
+    re-simulated plan meets its target (± 95% half-width).
+
+    Example: jiedao plan liaoyuan --mode cost --out plan-2027
+    """
+    _run_plan(file, set_, mode, curves, replications, check_replications, seed, solver, fairness,
+              out, force, json_out, quiet, backend, workers, scheduler)
+
+
+@app.command()
+def allocate(
+    file: ScenarioArg = "liaoyuan",
+    curves: Annotated[Path, typer.Option(
+        "--curves", help="Response curves CSV: community_id, stream, staff, service_level, "
+        "service_level_ci95.")] = ...,  # type: ignore[assignment]
+    mode: ModeOption = "shortfall",
+    solver: Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")] = "HiGHS",
+    fairness: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    set_: SetOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+    json_out: JsonOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Allocate posts and funds from response curves a planner brings (no simulation).
+
+    Example: jiedao allocate liaoyuan --curves curves.csv --out alloc
+    """
+    _run_plan(file, set_, mode, curves, 1, 0, None, solver, fairness, out, force, json_out,
+              quiet, "serial", None, None)
+
+
+def render_plan(plan: Any) -> str:
+    from export.plan import allocation_rows
+
+    r, s = plan.result, plan.sensitivity
+    lines = [
+        f"Plan for {plan.scenario.name} ({plan.mode.value} mode, curves {plan.curve_source}): "
+        f"{r.message}; {plan.runtime_s:.1f} s",
+        f"  posts {r.posts_total} (pool {plan.scenario.budget.posts_pool}), funds "
+        f"¥{r.funds_total_yuan:,.0f}, cost ¥{r.cost_yuan:,.0f}/year"
+        + (f"; weighted shortfall {r.objective:.4g}" if plan.mode.value == "shortfall" else ""),
+    ]
+    if s is not None:
+        unit = "shortfall reduced" if plan.mode.value == "shortfall" else "yuan saved"
+        lines.append(
+            f"  one more post: {s.marginal_post if s.marginal_post is not None else 'n/a'} "
+            f"{unit}; ¥10,000 more funds: "
+            f"{s.marginal_funds if s.marginal_funds is not None else 'n/a'} {unit}")
+        for price in s.shadow_prices.values():
+            low = "-inf" if price.lower is None else f"{price.lower:,.6g}"
+            high = "inf" if price.upper is None else f"{price.upper:,.6g}"
+            lines.append(f"  shadow price {price.constraint}: {price.value:.4g} per {price.unit}, "
+                         f"holds for right-hand side {low} .. {high}")
+    binding = [b for b in (r.binding or ()) if ":" not in b]
+    per_site = [b for b in (r.binding or ()) if ":" in b]
+    lines.append(f"  binding: {', '.join(binding) or 'no pool'}"
+                 + (f"; {len(per_site)} community floors/caps" if per_site else ""))
+    if plan.checks:
+        met = sum(c.target_met for c in plan.checks.values())
+        agree = sum(c.agrees for c in plan.checks.values())
+        lines.append(f"  check ({plan.check_replications} replications, fresh seeds): "
+                     f"{met}/{len(plan.checks)} communities meet their target; "
+                     f"{agree}/{len(plan.checks)} agree with their curve within the CIs")
+    rows = [[
+        row["community_id"], row["community"], row["households"], row["posts_current"],
+        row["posts_proposed"], row["funds_proposed_yuan"],
+        "n/a" if row["service_level"] is None else (
+            f"{row['service_level']:.1%}" + (f" ± {row['service_level_ci95']:.1%}"
+                                              if row["service_level_ci95"] is not None else "")),
+        f"{row['target']:.0%}", "yes" if row["target_met"] else "NO",
+    ] for row in allocation_rows(plan)]
+    lines += ["", format_table(
+        ["community", "name", "households", "posts now", "posts plan", "funds plan (yuan)",
+         "service level", "target", "met"], rows)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,253 @@
+"""A plan as tables and files: the allocation table, the curves, plan.json, CSV and XLSX.
+
+Column layouts are those of ../shared/INTERFACES.md. CSV files are UTF-8 with a byte-order mark so
+that spreadsheet programs show Chinese; the XLSX stores numbers as numbers, has a Chinese header row
+above the English one, frozen headers and an autofilter. Every file is written to a temporary name
+and renamed into place (:mod:`export.files`); existing files are replaced only when asked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+from export.files import atomic_write_bytes, atomic_write_text, dumps_json
+from optimize.plan import Plan
+
+ALLOCATION_COLUMNS = (
+    "community_id", "community", "street", "district", "type", "households", "posts_current",
+    "posts_proposed", "funds_standard_yuan", "funds_proposed_yuan", "purchased_hours",
+    "service_level", "service_level_ci95", "target", "target_met", "marginal_value_per_post",
+)
+ALLOCATION_ZH = (
+    "社区编号", "社区", "街道", "区县", "类型", "户数", "现有社工岗", "建议社工岗",
+    "标准经费(元)", "建议经费(元)", "购买服务小时", "服务达标率", "达标率95%置信半宽", "目标",
+    "是否达标", "每增一岗边际值",
+)
+CURVE_COLUMNS = ("community_id", "stream", "staff", "service_level", "service_level_ci95")
+CURVE_ZH = ("社区编号", "业务", "人员当量", "服务达标率", "95%置信半宽")
+FILES = ("allocation.csv", "allocation.xlsx", "curves.csv", "plan.json")
+
+
+def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
+    scenario = plan.scenario
+    by_id = plan.result.by_id()
+    rows = []
+    for district in scenario.districts:
+        for street in district.streets:
+            for c in street.communities:
+                a = by_id.get(c.id)
+                check = plan.checks.get(c.id)
+                level = check.level if check is not None else (a.service_level if a else None)
+                rows.append({
+                    "community_id": c.id,
+                    "community": c.name_zh or c.name,
+                    "street": street.name_zh or street.name,
+                    "district": district.name_zh or district.name,
+                    "type": c.type,
+                    "households": c.households,
+                    "posts_current": c.posts,
+                    "posts_proposed": a.posts if a else None,
+                    "funds_standard_yuan": scenario.budget.fund_standard_yuan.get(c.type, 0.0),
+                    "funds_proposed_yuan": round(a.funds_yuan, 2) if a else None,
+                    "purchased_hours": round(a.purchased_hours, 1) if a else None,
+                    "service_level": _round(level),
+                    "service_level_ci95": _round(check.ci95) if check is not None else None,
+                    "target": a.target if a else None,
+                    "target_met": (check.target_met if check is not None
+                                   else a.target_met if a else None),
+                    "marginal_value_per_post": _round(a.marginal_value_per_post) if a else None,
+                })
+    return rows
+
+
+def curve_rows(plan: Plan) -> list[dict[str, Any]]:
+    rows = []
+    for community, curve in plan.curves.items():
+        for j, (staff, level) in enumerate(zip(curve.staff, curve.level, strict=True)):
+            half = curve.ci95[j] if curve.ci95 is not None else None
+            rows.append({
+                "community_id": community, "stream": "grid", "staff": float(staff),
+                "service_level": _round(float(level)),
+                "service_level_ci95": _round(float(half)) if half is not None else None,
+            })
+    return rows
+
+
+def _round(value: float | None, digits: int = 6) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    r, s = plan.result, plan.sensitivity
+    document: dict[str, Any] = {
+        "schema": "jiedao.plan/1",
+        "scenario": plan.scenario.name,
+        "seed": plan.seed,
+        "mode": plan.mode.value,
+        "curve_source": plan.curve_source,
+        "check_replications": plan.check_replications,
+        "check_seed": plan.check_seed,
+        "runtime_s": round(plan.runtime_s, 3),
+        "status": r.status.value,
+        "message": r.message,
+        "method": r.method,
+        "objective": r.objective,
+        "bound": r.bound,
+        "gap": r.gap,
+        "posts_total": r.posts_total,
+        "funds_total_yuan": r.funds_total_yuan,
+        "cost_yuan": r.cost_yuan,
+        "binding_constraints": list(r.binding or ()),
+        "targets_met": sum(1 for c in plan.checks.values() if c.target_met),
+        "communities": len(plan.checks) or len(r.allocation or ()),
+        "curve_agreement": sum(1 for c in plan.checks.values() if c.agrees),
+    }
+    if s is not None:
+        document["sensitivity"] = {
+            "objective": s.objective,
+            "marginal_value_per_post": s.marginal_post,
+            "marginal_value_per_10000_yuan": s.marginal_funds,
+            "relaxation_tight": s.relaxation_tight,
+            "shadow_prices": [
+                {"constraint": p.constraint, "unit": p.unit, "rhs": p.rhs, "value": p.value,
+                 "holds_from": p.lower, "holds_to": p.upper, "source": p.source}
+                for p in s.shadow_prices.values()
+            ],
+        }
+    document["allocation"] = allocation_rows(plan)
+    document["checks"] = [
+        {"community_id": c.community_id, "planned_level": _round(c.planned_level),
+         "level": _round(c.level), "ci95": _round(c.ci95), "target": c.target,
+         "target_met": c.target_met, "agrees_with_curve": c.agrees}
+        for c in plan.checks.values()
+    ]
+    return document
+
+
+def csv_bytes(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row[k] is None else row[k]) for k in columns})
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(sheets: list[tuple[str, tuple[str, ...], tuple[str, ...], list[dict[str, Any]]]]
+               ) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, columns, chinese, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(list(chinese))
+        sheet.append(list(columns))
+        for cell in (*sheet[1], *sheet[2]):
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([row[k] for k in columns])
+        sheet.freeze_panes = "A3"
+        last = sheet.cell(row=2, column=len(columns)).column_letter
+        sheet.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
+        for index, name in enumerate(columns, start=1):
+            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
+                12, len(name) + 2)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def existing(out: Path, names: tuple[str, ...] = FILES) -> list[str]:
+    return [n for n in names if (out / n).exists()]
+
+
+def write_plan(plan: Plan, out: Path) -> list[Path]:
+    """Write the plan's four files into ``out`` (atomically, each)."""
+    out.mkdir(parents=True, exist_ok=True)
+    allocation, curves = allocation_rows(plan), curve_rows(plan)
+    written = []
+    for name, data in (
+        ("allocation.csv", csv_bytes(ALLOCATION_COLUMNS, allocation)),
+        ("curves.csv", csv_bytes(CURVE_COLUMNS, curves)),
+        ("allocation.xlsx", xlsx_bytes([
+            ("allocation", ALLOCATION_COLUMNS, ALLOCATION_ZH, allocation),
+            ("curves", CURVE_COLUMNS, CURVE_ZH, curves),
+        ])),
+    ):
+        atomic_write_bytes(out / name, data)
+        written.append(out / name)
+    atomic_write_text(out / "plan.json", dumps_json(plan_document(plan)))
+    written.append(out / "plan.json")
+    return written
+
+
+class CurvesFileError(ValueError):
+    """A curves file a planner brought is malformed (file, line, column named)."""
+
+
+def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
+    """Read ``community_id, stream, staff, service_level[, service_level_ci95]`` rows."""
+    from optimize.curves import Curve
+
+    label = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        raise CurvesFileError(f"{label}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise CurvesFileError(f"{label}: not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text))
+    need = {"community_id", "staff", "service_level"}
+    missing = need - set(reader.fieldnames or ())
+    if missing:
+        raise CurvesFileError(f"{label}: missing column(s) {', '.join(sorted(missing))}; "
+                              f"expected {', '.join(CURVE_COLUMNS)}")
+    points: dict[str, list[tuple[float, float, float | None]]] = {}
+    for line, row in enumerate(reader, start=2):
+        community = (row.get("community_id") or "").strip()
+        if known is not None and community not in known:
+            raise CurvesFileError(f"{label}: line {line}: community_id: no community {community!r} "
+                                  "in the scenario")
+        stream = (row.get("stream") or "grid").strip() or "grid"
+        if stream != "grid":
+            raise CurvesFileError(f"{label}: line {line}: stream: only 'grid' curves are "
+                                  f"allocated, got {stream!r}")
+        values = []
+        for field in ("staff", "service_level", "service_level_ci95"):
+            raw = (row.get(field) or "").strip()
+            if raw == "" and field == "service_level_ci95":
+                values.append(None)
+                continue
+            try:
+                value = float(raw)
+            except ValueError:
+                raise CurvesFileError(f"{label}: line {line}: {field}: must be a number, "
+                                      f"got {raw!r}") from None
+            if not math.isfinite(value) or value < 0 or (field == "service_level" and value > 1):
+                bound = "between 0 and 1" if field == "service_level" else ">= 0"
+                raise CurvesFileError(f"{label}: line {line}: {field}: must be {bound}, got {raw}")
+            values.append(value)
+        points.setdefault(community, []).append((values[0], values[1], values[2]))
+    curves = {}
+    for community, rows in points.items():
+        rows.sort()
+        staff = [r[0] for r in rows]
+        if len(set(staff)) != len(staff):
+            raise CurvesFileError(f"{label}: community {community}: staff levels repeat")
+        ci = [r[2] for r in rows]
+        curves[community] = Curve(
+            staff, [r[1] for r in rows],
+            None if any(c is None for c in ci) else ci,  # type: ignore[arg-type]
+        )
+    if known is not None and set(curves) != known:
+        absent = sorted(known - set(curves))
+        raise CurvesFileError(f"{label}: no curve for {len(absent)} communities, e.g. {absent[0]}")
+    return curves
