@@ -62,15 +62,17 @@ class Curve:
         level = np.array(self.level, dtype=float)
         if staff.ndim != 1 or staff.shape != level.shape or staff.size == 0:
             raise ValueError("a curve needs equally many staff and level values, at least one")
-        if not (np.all(np.isfinite(staff)) and np.all(np.isfinite(level))):
+        if not np.isfinite(staff.sum() + level.sum()):
             raise ValueError("curve staff and levels must be finite")
-        if np.any(np.diff(staff) <= 0):
+        if staff.size > 1 and (staff[1:] <= staff[:-1]).any():
             raise ValueError(f"curve staff must be strictly increasing, got {staff.tolist()}")
         if staff[0] < 0:
             raise ValueError(f"curve staff must be >= 0, got {staff[0]:g}")
-        if np.any(level < -TOLERANCE) or np.any(level > 1 + TOLERANCE):
+        low, high = level.min(), level.max()
+        if low < -TOLERANCE or high > 1 + TOLERANCE:
             raise ValueError(f"service levels must lie in 0-1, got {level.tolist()}")
-        level = np.clip(level, 0.0, 1.0)
+        if low < 0 or high > 1:
+            level = level.clip(0.0, 1.0)
         ci95 = None
         if self.ci95 is not None:
             ci95 = np.array(self.ci95, dtype=float)

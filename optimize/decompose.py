@@ -124,6 +124,9 @@ class _Lagrangian:
         return _Inner(price, extra, funds, value, c.extra_funds - float(funds.sum()), post_price)
 
 
+REPAIR_EVERY = 12  # bisection steps between attempts at a primal allocation
+
+
 def lagrangian(
     c: Compiled, *, relative_tolerance: float = 1e-9, max_iterations: int = 100
 ) -> Decomposition:
@@ -142,12 +145,20 @@ def lagrangian(
     low = dual.solve(0.0)
     best = low
     iterations = 1
-    candidates = [low.extra]
-    if low.excess < 0:
+    primal: tuple[float, np.ndarray, np.ndarray] | None = None
+
+    def certified() -> bool:
+        return primal is not None and primal[0] - (total - best.value) <= (
+            relative_tolerance * primal[0]
+        )
+
+    if low.excess >= 0:  # funds are not scarce even when free: no price needed
+        primal = _repair(c, low.extra, total - best.value, relative_tolerance, primal)
+    else:
         high = dual.solve(float(dual.per_yuan.max()) * (1 + 1e-12))
         best = min(best, high, key=lambda inner: inner.value)
         iterations += 1
-        while iterations < max_iterations and high.price - low.price > 1e-13 * high.price:
+        while iterations < max_iterations and high.price - low.price > 1e-15 * high.price:
             middle = dual.solve(0.5 * (low.price + high.price))
             iterations += 1
             best = min(best, middle, key=lambda inner: inner.value)
@@ -155,35 +166,49 @@ def lagrangian(
                 low = middle
             else:
                 high = middle
-        candidates = [low.extra, high.extra]
-    bound = total - best.value
-
-    primal: tuple[float, np.ndarray, np.ndarray] | None = None
-    for start in candidates:
-        extra = start
-        funds = water_fill(c, extra, c.extra_funds)
-        for _ in range(3):  # alternate the two exact single-pool steps
-            shortfall = c.objective(c.lo + extra, c.fund_floor + funds)
-            if primal is None or shortfall < primal[0]:
-                primal = (shortfall, extra, funds)
-            if shortfall - bound <= relative_tolerance * shortfall:
+            if iterations % REPAIR_EVERY == 0 and not certified():
+                for extra in (low.extra, high.extra):
+                    primal = _repair(c, extra, total - best.value, relative_tolerance, primal)
+            if certified():
                 break
-            better = greedy_posts(c, c.extra_posts, funds * c.k)
-            if np.array_equal(better, extra):
-                break
-            extra = better
-            funds = water_fill(c, extra, c.extra_funds)
+        if not certified():
+            for extra in (low.extra, high.extra):
+                primal = _repair(c, extra, total - best.value, relative_tolerance, primal)
     assert primal is not None
     shortfall, extra, funds = primal
     return Decomposition(
         posts=c.lo + extra,
         funds=c.fund_floor + funds,
         objective=shortfall,
-        bound=min(bound, shortfall),
+        bound=total - best.value,
         fund_price=best.price,
         post_price=best.post_price,
         iterations=iterations,
     )
+
+
+def _repair(
+    c: Compiled,
+    extra: np.ndarray,
+    bound: float,
+    relative_tolerance: float,
+    primal: tuple[float, np.ndarray, np.ndarray] | None,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Best of ``primal`` and an allocation grown from these posts by the exact pool steps."""
+    funds = water_fill(c, extra, c.extra_funds)
+    for _ in range(3):  # alternate: funds for fixed posts, posts for fixed funds
+        shortfall = c.objective(c.lo + extra, c.fund_floor + funds)
+        if primal is None or shortfall < primal[0]:
+            primal = (shortfall, extra, funds)
+        if shortfall - bound <= relative_tolerance * shortfall:
+            break
+        better = greedy_posts(c, c.extra_posts, funds * c.k)
+        if np.array_equal(better, extra):
+            break
+        extra = better
+        funds = water_fill(c, extra, c.extra_funds)
+    assert primal is not None
+    return primal
 
 
 def _last_gain(c: Compiled, extra: np.ndarray) -> float:

@@ -58,20 +58,23 @@ def post_gains(c: Compiled, extra_units: np.ndarray | None = None) -> np.ndarray
 def take_largest(gains: np.ndarray, count: int) -> np.ndarray:
     """How many of each row's leading gains belong to the ``count`` largest positive gains.
 
-    Rows are non-increasing (concave values), so taking the largest entries anywhere is the same
-    as taking each row's first ones; on ties the count per row is what matters.
+    Rows are non-increasing (concave values), so the ``count`` largest entries anywhere are each
+    row's first ones: find the threshold value, take what lies above it in every row, and share
+    out the ties at the threshold in row order.
     """
-    rows, cols = gains.shape
-    flat = gains.ravel()
-    positive = np.flatnonzero(flat > 0)
+    positive = gains > 0
+    available = int(np.count_nonzero(positive))
     if count <= 0:
-        chosen = positive[:0]
-    elif count >= positive.size:
-        chosen = positive
-    else:
-        values = flat[positive]
-        chosen = positive[np.argpartition(-values, count - 1)[:count]]
-    return np.bincount(chosen // cols, minlength=rows).astype(np.int64)
+        return np.zeros(gains.shape[0], dtype=np.int64)
+    if count >= available:
+        return positive.sum(axis=1).astype(np.int64)
+    values = gains[positive]
+    threshold = np.partition(values, values.size - count)[values.size - count]
+    above = (gains > threshold).sum(axis=1)
+    ties = (gains == threshold).sum(axis=1)
+    missing = count - int(above.sum())
+    before = np.cumsum(ties) - ties
+    return (above + np.clip(missing - before, 0, ties)).astype(np.int64)
 
 
 def fill_exact(c: Compiled, extra: np.ndarray, count: int) -> np.ndarray:

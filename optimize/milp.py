@@ -21,6 +21,7 @@ keeps its own map from our names to the constraint objects; PuLP sees ``posts_po
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,18 +60,24 @@ class MilpModel:
         self.constraints[name].constant = -value / scale
 
 
+def _variable_factory(prob: pulp.LpProblem) -> Callable[..., pulp.LpVariable]:
+    """``prob.add_variable`` where PuLP has it (3.3 deprecates free-standing variables)."""
+    if hasattr(prob, "add_variable"):
+        return prob.add_variable  # type: ignore[no-any-return]
+    return pulp.LpVariable
+
+
 def build_milp(c: Compiled) -> MilpModel:
     """The PuLP model of a compiled problem (see the module docstring)."""
     problem = c.problem
     prob = pulp.LpProblem("allocation", pulp.LpMinimize)
     k10 = c.k * WAN
+    variable = _variable_factory(prob)
     posts = [
-        pulp.LpVariable(
-            f"posts_{i}", 0, None if c.hi[i] >= NO_MAX else int(c.hi[i]), pulp.LpInteger
-        )
+        variable(f"posts_{i}", 0, None if c.hi[i] >= NO_MAX else int(c.hi[i]), pulp.LpInteger)
         for i in range(c.size)
     ]
-    funds = [pulp.LpVariable(f"funds_{i}", 0) for i in range(c.size)]
+    funds = [variable(f"funds_{i}", 0, None, pulp.LpContinuous) for i in range(c.size)]
     floor_wan = c.fund_floor / WAN
     constraints: dict[str, pulp.LpConstraint] = {}
     units: dict[str, str] = {}
@@ -86,7 +93,7 @@ def build_milp(c: Compiled) -> MilpModel:
     # units u_i = posts_i + k10 funds_i - offset_i
     offset = c.lo + k10 * floor_wan
     if c.mode is Mode.SHORTFALL:
-        short = [pulp.LpVariable(f"short_{i}", 0) for i in range(c.size)]
+        short = [variable(f"short_{i}", 0, None, pulp.LpContinuous) for i in range(c.size)]
         prob.setObjective(pulp.LpAffineExpression(zip(short, c.weight.tolist(), strict=True)))
         low = c.levels[:, :-1]
         rise = np.diff(c.levels, axis=1)

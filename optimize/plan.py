@@ -51,8 +51,16 @@ class CheckTask:
 
     def __call__(self, scenario: Scenario) -> tuple[int, dict[str, float]]:
         record = simulate_street(
-            scenario, self.street, self.replication, self.seed, 1, self.case_days, 0,
-            self.case_warmup_days, streams=("grid",), grid_workers=dict(self.workers),
+            scenario,
+            self.street,
+            self.replication,
+            self.seed,
+            1,
+            self.case_days,
+            0,
+            self.case_warmup_days,
+            streams=("grid",),
+            grid_workers=dict(self.workers),
         )
         calendar = WorkCalendar.build(scenario.calendar, self.case_days + CALENDAR_SLACK_DAYS)
         span = (self.case_warmup_days * DAY, self.case_days * DAY)
@@ -90,16 +98,31 @@ class Plan:
 
 
 def check_allocation(
-    scenario: Scenario, staff: dict[str, float], fitted: dict[str, Curve], targets: dict[str, float],
-    replications: int, seed: int, case_days: int, case_warmup_days: int,
-    executor: Any = None, progress: Any = None, curve_ci: dict[str, float] | None = None,
+    scenario: Scenario,
+    staff: dict[str, float],
+    fitted: dict[str, Curve],
+    targets: dict[str, float],
+    replications: int,
+    seed: int,
+    case_days: int,
+    case_warmup_days: int,
+    executor: Any = None,
+    progress: Any = None,
+    curve_ci: dict[str, float] | None = None,
 ) -> dict[str, CommunityCheck]:
     """Simulate each community at its allocated staff-equivalents; compare with its curve."""
     station = {c.id: grid_workers(scenario, c)[1] for c in scenario.communities()}
     work = [
-        CheckTask(street.id, r, seed, case_days, case_warmup_days, tuple(
-            (c.id, max(0.0, staff[c.id] - station[c.id])) for c in street.communities))
-        for street in scenario.streets() for r in range(replications)
+        CheckTask(
+            street.id,
+            r,
+            seed,
+            case_days,
+            case_warmup_days,
+            tuple((c.id, max(0.0, staff[c.id] - station[c.id])) for c in street.communities),
+        )
+        for street in scenario.streets()
+        for r in range(replications)
     ]
     executor = executor if executor is not None else Serial()
     values: dict[str, np.ndarray] = {c: np.full(replications, np.nan) for c in staff}
@@ -148,18 +171,25 @@ def make_plan(
     seed = scenario.simulation.seed if seed is None else seed
     sim = scenario.simulation
     case_days = case_days or min(sim.case_days or sim.days, 56)
-    warm = case_warmup_days if case_warmup_days is not None else min(
-        sim.case_warmup_days if sim.case_warmup_days is not None else sim.warmup_days,
-        case_days // 4)
+    warm = (
+        case_warmup_days
+        if case_warmup_days is not None
+        else min(
+            sim.case_warmup_days if sim.case_warmup_days is not None else sim.warmup_days,
+            case_days // 4,
+        )
+    )
     measured: MeasuredCurves | None = None
     if curves is None:
-        measured = measure_curves(scenario, replications, seed, case_days, warm, executor,
-                                  progress, levels)
+        measured = measure_curves(
+            scenario, replications, seed, case_days, warm, executor, progress, levels
+        )
         raw, fitted = measured.raw, measured.fitted
     else:
         raw = curves
-        fitted = {k: c if c.is_monotone() and c.is_concave() else c.concave()
-                  for k, c in curves.items()}
+        fitted = {
+            k: c if c.is_monotone() and c.is_concave() else c.concave() for k, c in curves.items()
+        }
     target = scenario.targets.grid.share
     problem = problem_from_scenario(scenario, fitted, target=target, fairness=fairness)
     result = solve(problem, mode, solver=solver)
@@ -169,13 +199,35 @@ def make_plan(
     if result.allocation is not None and check_replications > 0:
         staff = {a.community_id: a.staff_equivalents for a in result.allocation}
         targets = {a.community_id: a.target for a in result.allocation}
-        curve_ci = {k: float(np.interp(staff[k], raw[k].staff, raw[k].ci95))
-                    for k in staff if raw[k].ci95 is not None}
-        checks = check_allocation(scenario, staff, fitted, targets, check_replications,
-                                  check_seed, case_days, warm, executor, progress, curve_ci)
+        curve_ci = {
+            k: float(np.interp(staff[k], raw[k].staff, raw[k].ci95))
+            for k in staff
+            if raw[k].ci95 is not None
+        }
+        checks = check_allocation(
+            scenario,
+            staff,
+            fitted,
+            targets,
+            check_replications,
+            check_seed,
+            case_days,
+            warm,
+            executor,
+            progress,
+            curve_ci,
+        )
     return Plan(
-        scenario=scenario, mode=mode, seed=seed, curves=raw, fitted=fitted, result=result,
-        sensitivity=sensitivity, checks=checks, check_replications=check_replications,
-        check_seed=check_seed, runtime_s=time.perf_counter() - began,
+        scenario=scenario,
+        mode=mode,
+        seed=seed,
+        curves=raw,
+        fitted=fitted,
+        result=result,
+        sensitivity=sensitivity,
+        checks=checks,
+        check_replications=check_replications,
+        check_seed=check_seed,
+        runtime_s=time.perf_counter() - began,
         curve_source="simulated" if measured is not None else "given",
     )

@@ -27,7 +27,7 @@ import numpy as np
 
 from optimize.curves import Curve, fit_concave
 from scenarios.model import Community, Scenario
-from scenarios.schema import WEEKDAYS, dist_mean, minutes_of_day
+from scenarios.schema import dist_mean, minutes_of_day
 from sim.backends import Serial
 from sim.calendar import DAY, WorkCalendar
 from sim.grids import grid_workers
@@ -43,9 +43,16 @@ def offered_servers(scenario: Scenario, community: Community) -> float:
     demand = scenario.demand.grid
     calendar = scenario.calendar
     working = len(calendar.working_days)
-    per_day = (demand.events_per_grid_per_month * community.grids * 12.0
-               / (365.25 / 7.0 * working) * community.demand_factor)
-    work = (1.0 - demand.patrol_share) * dist_mean(demand.travel_min) + dist_mean(demand.handling_min)
+    per_day = (
+        demand.events_per_grid_per_month
+        * community.grids
+        * 12.0
+        / (365.25 / 7.0 * working)
+        * community.demand_factor
+    )
+    work = (1.0 - demand.patrol_share) * dist_mean(demand.travel_min) + dist_mean(
+        demand.handling_min
+    )
     day = minutes_of_day(calendar.close) - minutes_of_day(calendar.open)
     if calendar.lunch:
         day -= minutes_of_day(calendar.lunch[1]) - minutes_of_day(calendar.lunch[0])
@@ -73,8 +80,16 @@ class CurveTask:
 
     def __call__(self, scenario: Scenario) -> tuple[str, int, int, dict[str, float]]:
         record = simulate_street(
-            scenario, self.street, self.replication, self.seed, 1, self.case_days, 0,
-            self.case_warmup_days, streams=("grid",), grid_workers=dict(self.workers),
+            scenario,
+            self.street,
+            self.replication,
+            self.seed,
+            1,
+            self.case_days,
+            0,
+            self.case_warmup_days,
+            streams=("grid",),
+            grid_workers=dict(self.workers),
         )
         calendar = WorkCalendar.build(scenario.calendar, self.case_days + CALENDAR_SLACK_DAYS)
         span = (self.case_warmup_days * DAY, self.case_days * DAY)
@@ -109,14 +124,26 @@ def measure_curves(
     seed = scenario.simulation.seed if seed is None else seed
     sim = scenario.simulation
     case_days = case_days or sim.case_days or sim.days
-    warm = case_warmup_days if case_warmup_days is not None else (
-        sim.case_warmup_days if sim.case_warmup_days is not None else sim.warmup_days)
+    warm = (
+        case_warmup_days
+        if case_warmup_days is not None
+        else (sim.case_warmup_days if sim.case_warmup_days is not None else sim.warmup_days)
+    )
     staffing = {c.id: staff_levels(scenario, c, levels) for c in scenario.communities()}
     station = {c.id: grid_workers(scenario, c)[1] for c in scenario.communities()}
     work = [
-        CurveTask(street.id, k, r, seed, case_days, warm, tuple(
-            (c.id, float(staffing[c.id][k] - station[c.id])) for c in street.communities))
-        for street in scenario.streets() for k in range(levels) for r in range(replications)
+        CurveTask(
+            street.id,
+            k,
+            r,
+            seed,
+            case_days,
+            warm,
+            tuple((c.id, float(staffing[c.id][k] - station[c.id])) for c in street.communities),
+        )
+        for street in scenario.streets()
+        for k in range(levels)
+        for r in range(replications)
     ]
     executor = executor if executor is not None else Serial()
     values: dict[str, np.ndarray] = {c: np.full((levels, replications), np.nan) for c in staffing}
@@ -132,6 +159,5 @@ def measure_curves(
         half = np.array([0.0 if h != h else h for _, h in points])
         staff = np.array(staffing[community], dtype=float)
         raw[community] = Curve(staff, np.clip(mean, 0.0, 1.0), half)
-        fitted[community] = fit_concave(staff, np.clip(mean, 0.0, 1.0),
-                                        ci95=np.maximum(half, 1e-3))
+        fitted[community] = fit_concave(staff, np.clip(mean, 0.0, 1.0), ci95=np.maximum(half, 1e-3))
     return MeasuredCurves(raw, fitted, replications, seed, case_days, warm)

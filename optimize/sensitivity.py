@@ -125,7 +125,7 @@ def _analyse_milp(c: Compiled, solver: str, fund_step: float, ranges: bool) -> S
     names = _resource_names(model)
     duals = {name: model.constraints[name].pi or 0.0 for name in names}  # before any re-solve
     for name in names:
-        value = improvement_per_unit(duals[name], sense=model.prob.sense, solver=solver)
+        value = improvement_per_unit(duals[name], sense=model.prob.sense, solver=solver) + 0.0
         lower = upper = None
         rhs = -model.constraints[name].constant
         if ranges:
@@ -204,13 +204,12 @@ def _range(
 ) -> tuple[float | None, float | None]:
     """Interval of right-hand sides on which the LP value is ``value + slope * (b - rhs)``."""
     low_limit, high_limit = _limits(model, name)
-    ends = []
-    for limit in (low_limit, high_limit):
-        if abs(slope) <= 1e-12 and limit > rhs:
-            ends.append(float("inf"))
-            continue
-        ends.append(_edge(model, solver, name, rhs, value, slope, limit))
-    return ends[0], ends[1]
+    if abs(slope) <= 1e-12:  # slack: more never helps, less helps nothing until it binds
+        return _edge(model, solver, name, rhs, value, 0.0, min(low_limit, rhs)), float("inf")
+    return (
+        _edge(model, solver, name, rhs, value, slope, min(low_limit, rhs)),
+        _edge(model, solver, name, rhs, value, slope, max(high_limit, rhs)),
+    )
 
 
 def _edge(

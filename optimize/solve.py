@@ -34,6 +34,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -169,7 +170,11 @@ def make_solver(name: str, *, mip: bool = True, time_limit: float | None = None)
             msg=False, mip=mip, timeLimit=time_limit, gapRel=1e-9, gapAbs=1e-10, threads=1
         )
     if canonical == "PULP_CBC_CMD":
-        return pulp.PULP_CBC_CMD(msg=False, mip=mip, timeLimit=time_limit, gapRel=1e-9)
+        # PuLP 3.3 deprecates the bundled CBC in favour of a separately installed one; the
+        # bundled one is what is here, and pyproject keeps PuLP below 4
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(msg=False, mip=mip, timeLimit=time_limit, gapRel=1e-9)
     return pulp.getSolver(canonical, msg=False, mip=mip, timeLimit=time_limit)
 
 
