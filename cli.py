@@ -54,10 +54,12 @@ BackendOption = Annotated[
     typer.Option("--backend", help="Where replications run: serial, process (all cores) or dask."),
 ]
 WorkersOption = Annotated[
-    int | None, typer.Option("--workers", min=1, help="Processes for --backend process [default: cores].")
+    int | None,
+    typer.Option("--workers", min=1, help="Processes for --backend process [default: cores]."),
 ]
 SchedulerOption = Annotated[
-    str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786."),
 ]
 JsonOption = Annotated[
     str | None,
@@ -118,7 +120,8 @@ def emit_json(document: dict[str, Any], target: str) -> None:
 @scenario_app.command("validate")
 def scenario_validate(
     files: Annotated[
-        list[str] | None, typer.Argument(help="Scenario files or built-in names [default: liaoyuan].")
+        list[str] | None,
+        typer.Argument(help="Scenario files or built-in names [default: liaoyuan]."),
     ] = None,
     set_: SetOption = None,
 ) -> None:
@@ -205,15 +208,28 @@ def render_summary(summary: dict[str, Any]) -> str:
         ]
         for s in summary["streets"]
     ]
-    headers = ["street", "name", "communities", "households", "grids", "windows", "officers",
-               "posts", "funds (yuan)"]
+    headers = [
+        "street",
+        "name",
+        "communities",
+        "households",
+        "grids",
+        "windows",
+        "officers",
+        "posts",
+        "funds (yuan)",
+    ]
     lines.append(format_table(headers, rows))
     return "\n".join(lines)
 
 
 # --- simulate -------------------------------------------------------------------------------------
 
-STREAM_LABEL = {"window": "window 便民服务窗口", "grid": "grid 网格", "enforcement": "enforcement 综合执法"}
+STREAM_LABEL = {
+    "window": "window 便民服务窗口",
+    "grid": "grid 网格",
+    "enforcement": "enforcement 综合执法",
+}
 WAIT_UNIT = {"window": "min", "grid": "min", "enforcement": "days"}
 
 
@@ -228,8 +244,12 @@ def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Any]:
 
     console = Console(stderr=True)
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
@@ -239,16 +259,30 @@ def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Any]:
 def simulate(
     file: ScenarioArg = "liaoyuan",
     replications: Annotated[
-        int | None, typer.Option("--replications", "-r", min=1, max=10_000,
-                                 help="Independent replications [default: the scenario's].")
+        int | None,
+        typer.Option(
+            "--replications",
+            "-r",
+            min=1,
+            max=10_000,
+            help="Independent replications [default: the scenario's].",
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed [default: the scenario's].")] = None,
-    days: Annotated[int | None, typer.Option(min=1, max=3660, help="Window horizon in days.")] = None,
-    warmup: Annotated[int | None, typer.Option(min=0, help="Window warm-up days, discarded.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root seed [default: the scenario's].")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3660, help="Window horizon in days.")
+    ] = None,
+    warmup: Annotated[
+        int | None, typer.Option(min=0, help="Window warm-up days, discarded.")
+    ] = None,
     case_days: Annotated[
         int | None, typer.Option(min=1, max=3660, help="Grid and enforcement horizon in days.")
     ] = None,
-    case_warmup: Annotated[int | None, typer.Option(min=0, help="Grid/enforcement warm-up days.")] = None,
+    case_warmup: Annotated[
+        int | None, typer.Option(min=0, help="Grid/enforcement warm-up days.")
+    ] = None,
     set_: SetOption = None,
     json_out: JsonOption = None,
     worst: Annotated[int, typer.Option(min=0, help="How many worst sites to list.")] = 10,
@@ -275,9 +309,15 @@ def simulate(
     executor = choose_backend(backend, workers, scheduler)
     with progress_bar(reps * streets, "simulating", quiet or json_out == "-") as advance:
         results = simulate_run(
-            scenario, replications=reps, seed=seed, days=horizon.days,
-            warmup_days=horizon.warmup_days, case_days=horizon.case_days,
-            case_warmup_days=horizon.case_warmup_days, progress=advance, executor=executor,
+            scenario,
+            replications=reps,
+            seed=seed,
+            days=horizon.days,
+            warmup_days=horizon.warmup_days,
+            case_days=horizon.case_days,
+            case_warmup_days=horizon.case_warmup_days,
+            progress=advance,
+            executor=executor,
         )
     for warning in results.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -310,50 +350,82 @@ def render_simulation(results: Results, worst: int = 10) -> str:
         if ("city", stream) not in results.values:
             continue
         unit = WAIT_UNIT[stream]
-        rows.append([
-            STREAM_LABEL[stream],
-            _pm(results, "city", stream, "arrivals", "{:,.0f}"),
-            _pm(results, "city", stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
-            _pm(results, "city", stream, f"wait_p90_{unit}", "{:.2f}") + f" {unit}",
-            _pm(results, "city", stream, "target_share", "{:.1%}"),
-            _pm(results, "city", stream, "utilisation", "{:.1%}"),
-            _pm(results, "city", stream, "abandoned", "{:,.0f}"),
-        ])
-    lines.append(format_table(
-        ["city: stream", "arrivals", "wait mean", "wait p90", "target met", "utilisation",
-         "abandoned"], rows))
+        rows.append(
+            [
+                STREAM_LABEL[stream],
+                _pm(results, "city", stream, "arrivals", "{:,.0f}"),
+                _pm(results, "city", stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
+                _pm(results, "city", stream, f"wait_p90_{unit}", "{:.2f}") + f" {unit}",
+                _pm(results, "city", stream, "target_share", "{:.1%}"),
+                _pm(results, "city", stream, "utilisation", "{:.1%}"),
+                _pm(results, "city", stream, "abandoned", "{:,.0f}"),
+            ]
+        )
+    lines.append(
+        format_table(
+            [
+                "city: stream",
+                "arrivals",
+                "wait mean",
+                "wait p90",
+                "target met",
+                "utilisation",
+                "abandoned",
+            ],
+            rows,
+        )
+    )
     ranked = []
     for (site, stream), metrics in results.values.items():
         if results.levels[site] in ("street", "community"):
-            share = float(np.nanmean(metrics["target_share"])) if np.any(
-                ~np.isnan(metrics["target_share"])) else float("nan")
+            share = (
+                float(np.nanmean(metrics["target_share"]))
+                if np.any(~np.isnan(metrics["target_share"]))
+                else float("nan")
+            )
             if share == share:
                 ranked.append((share, site, stream))
     ranked.sort()
     if worst and ranked:
         rows = []
-        for share, site, stream in ranked[:worst]:
+        for _, site, stream in ranked[:worst]:
             unit = WAIT_UNIT[stream]
-            rows.append([
-                site, results.levels[site], stream,
-                _pm(results, site, stream, "target_share", "{:.1%}"),
-                _pm(results, site, stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
-                _pm(results, site, stream, "utilisation", "{:.1%}"),
-            ])
-        lines += ["", format_table(["worst sites", "level", "stream", "target met", "wait mean",
-                                    "utilisation"], rows)]
+            rows.append(
+                [
+                    site,
+                    results.levels[site],
+                    stream,
+                    _pm(results, site, stream, "target_share", "{:.1%}"),
+                    _pm(results, site, stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
+                    _pm(results, site, stream, "utilisation", "{:.1%}"),
+                ]
+            )
+        lines += [
+            "",
+            format_table(
+                ["worst sites", "level", "stream", "target met", "wait mean", "utilisation"], rows
+            ),
+        ]
     return "\n".join(lines)
 
 
-# --- plan and allocate ------------------------------------------------------------------------------
+# --- plan and allocate -------------------------------------------------------------------------
 
 ModeOption = Annotated[
-    str, typer.Option("--mode", help="shortfall: least weighted shortfall within the pools; "
-                      "cost: meet every target at least cost.")
+    str,
+    typer.Option(
+        "--mode",
+        help="shortfall: least weighted shortfall within the pools; "
+        "cost: meet every target at least cost.",
+    ),
 ]
 OutOption = Annotated[
-    Path | None, typer.Option("--out", help="Folder for allocation.csv, allocation.xlsx, "
-                              "curves.csv and plan.json (created if missing).")
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Folder for allocation.csv, allocation.xlsx, "
+        "curves.csv and plan.json (created if missing).",
+    ),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing files in --out.")]
 
@@ -370,10 +442,24 @@ def _check_out(out: Path | None, force: bool) -> None:
         raise fail(f"--out {out}: {', '.join(clash)} already there; use --force to replace")
 
 
-def _run_plan(file: str, set_: list[str] | None, mode: str, curves_file: Path | None,
-              replications: int, check_replications: int, seed: int | None, solver: str,
-              fairness: float | None, out: Path | None, force: bool, json_out: str | None,
-              quiet: bool, backend: str, workers: int | None, scheduler: str | None) -> None:
+def _run_plan(
+    file: str,
+    set_: list[str] | None,
+    mode: str,
+    curves_file: Path | None,
+    replications: int,
+    check_replications: int,
+    seed: int | None,
+    solver: str,
+    fairness: float | None,
+    out: Path | None,
+    force: bool,
+    json_out: str | None,
+    quiet: bool,
+    backend: str,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
     from export.plan import CurvesFileError, plan_document, read_curves, write_plan
     from optimize.model import InfeasibleError, Mode
     from optimize.plan import make_plan
@@ -386,8 +472,10 @@ def _run_plan(file: str, set_: list[str] | None, mode: str, curves_file: Path | 
     except ValueError as err:
         raise fail(f"--solver: {err}") from None
     if solver not in available_solvers():
-        raise fail(f"--solver: {solver} is not installed here (available: "
-                   f"{', '.join(available_solvers())})")
+        raise fail(
+            f"--solver: {solver} is not installed here (available: "
+            f"{', '.join(available_solvers())})"
+        )
     with user_errors():
         scenario = load(file, set_ or [])
     _check_out(out, force)
@@ -403,10 +491,18 @@ def _run_plan(file: str, set_: list[str] | None, mode: str, curves_file: Path | 
     total += streets * check_replications
     with progress_bar(total, "planning", quiet or json_out == "-") as advance:
         try:
-            plan = make_plan(scenario, mode=Mode(mode), replications=replications,
-                             check_replications=check_replications, seed=seed, curves=curves,
-                             solver=solver, fairness=fairness, executor=executor,
-                             progress=advance)
+            plan = make_plan(
+                scenario,
+                mode=Mode(mode),
+                replications=replications,
+                check_replications=check_replications,
+                seed=seed,
+                curves=curves,
+                solver=solver,
+                fairness=fairness,
+                executor=executor,
+                progress=advance,
+            )
         except InfeasibleError as err:
             raise fail(str(err)) from None
     if not plan.result.success:
@@ -425,16 +521,28 @@ def _run_plan(file: str, set_: list[str] | None, mode: str, curves_file: Path | 
 def plan(
     file: ScenarioArg = "liaoyuan",
     mode: ModeOption = "shortfall",
-    curves: Annotated[Path | None, typer.Option(
-        "--curves", help="Use these response curves (CSV) instead of simulating them.")] = None,
-    replications: Annotated[int, typer.Option("--replications", "-r", min=1, max=1000,
-                                              help="Replications per curve point.")] = 3,
-    check_replications: Annotated[int, typer.Option(
-        min=0, max=1000, help="Replications of the check (fresh seeds); 0 skips it.")] = 5,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed [default: the scenario's].")] = None,
+    curves: Annotated[
+        Path | None,
+        typer.Option(
+            "--curves", help="Use these response curves (CSV) instead of simulating them."
+        ),
+    ] = None,
+    replications: Annotated[
+        int,
+        typer.Option("--replications", "-r", min=1, max=1000, help="Replications per curve point."),
+    ] = 3,
+    check_replications: Annotated[
+        int,
+        typer.Option(min=0, max=1000, help="Replications of the check (fresh seeds); 0 skips it."),
+    ] = 5,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root seed [default: the scenario's].")
+    ] = None,
     solver: Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")] = "HiGHS",
-    fairness: Annotated[float | None, typer.Option(
-        min=0.0, max=1.0, help="No community below this share of its target.")] = None,
+    fairness: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="No community below this share of its target."),
+    ] = None,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
@@ -452,16 +560,37 @@ def plan(
 
     Example: jiedao plan liaoyuan --mode cost --out plan-2027
     """
-    _run_plan(file, set_, mode, curves, replications, check_replications, seed, solver, fairness,
-              out, force, json_out, quiet, backend, workers, scheduler)
+    _run_plan(
+        file,
+        set_,
+        mode,
+        curves,
+        replications,
+        check_replications,
+        seed,
+        solver,
+        fairness,
+        out,
+        force,
+        json_out,
+        quiet,
+        backend,
+        workers,
+        scheduler,
+    )
 
 
 @app.command()
 def allocate(
     file: ScenarioArg = "liaoyuan",
-    curves: Annotated[Path, typer.Option(
-        "--curves", help="Response curves CSV: community_id, stream, staff, service_level, "
-        "service_level_ci95.")] = ...,  # type: ignore[assignment]
+    curves: Annotated[
+        Path,
+        typer.Option(
+            "--curves",
+            help="Response curves CSV: community_id, stream, staff, service_level, "
+            "service_level_ci95.",
+        ),
+    ] = ...,  # type: ignore[assignment]
     mode: ModeOption = "shortfall",
     solver: Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")] = "HiGHS",
     fairness: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
@@ -475,8 +604,24 @@ def allocate(
 
     Example: jiedao allocate liaoyuan --curves curves.csv --out alloc
     """
-    _run_plan(file, set_, mode, curves, 1, 0, None, solver, fairness, out, force, json_out,
-              quiet, "serial", None, None)
+    _run_plan(
+        file,
+        set_,
+        mode,
+        curves,
+        1,
+        0,
+        None,
+        solver,
+        fairness,
+        out,
+        force,
+        json_out,
+        quiet,
+        "serial",
+        None,
+        None,
+    )
 
 
 def render_plan(plan: Any) -> str:
@@ -495,33 +640,69 @@ def render_plan(plan: Any) -> str:
         lines.append(
             f"  one more post: {s.marginal_post if s.marginal_post is not None else 'n/a'} "
             f"{unit}; ¥10,000 more funds: "
-            f"{s.marginal_funds if s.marginal_funds is not None else 'n/a'} {unit}")
+            f"{s.marginal_funds if s.marginal_funds is not None else 'n/a'} {unit}"
+        )
         for price in s.shadow_prices.values():
             low = "-inf" if price.lower is None else f"{price.lower:,.6g}"
             high = "inf" if price.upper is None else f"{price.upper:,.6g}"
-            lines.append(f"  shadow price {price.constraint}: {price.value:.4g} per {price.unit}, "
-                         f"holds for right-hand side {low} .. {high}")
+            lines.append(
+                f"  shadow price {price.constraint}: {price.value:.4g} per {price.unit}, "
+                f"holds for right-hand side {low} .. {high}"
+            )
     binding = [b for b in (r.binding or ()) if ":" not in b]
     per_site = [b for b in (r.binding or ()) if ":" in b]
-    lines.append(f"  binding: {', '.join(binding) or 'no pool'}"
-                 + (f"; {len(per_site)} community floors/caps" if per_site else ""))
+    lines.append(
+        f"  binding: {', '.join(binding) or 'no pool'}"
+        + (f"; {len(per_site)} community floors/caps" if per_site else "")
+    )
     if plan.checks:
         met = sum(c.target_met for c in plan.checks.values())
         agree = sum(c.agrees for c in plan.checks.values())
-        lines.append(f"  check ({plan.check_replications} replications, fresh seeds): "
-                     f"{met}/{len(plan.checks)} communities meet their target; "
-                     f"{agree}/{len(plan.checks)} agree with their curve within the CIs")
-    rows = [[
-        row["community_id"], row["community"], row["households"], row["posts_current"],
-        row["posts_proposed"], row["funds_proposed_yuan"],
-        "n/a" if row["service_level"] is None else (
-            f"{row['service_level']:.1%}" + (f" ± {row['service_level_ci95']:.1%}"
-                                              if row["service_level_ci95"] is not None else "")),
-        f"{row['target']:.0%}", "yes" if row["target_met"] else "NO",
-    ] for row in allocation_rows(plan)]
-    lines += ["", format_table(
-        ["community", "name", "households", "posts now", "posts plan", "funds plan (yuan)",
-         "service level", "target", "met"], rows)]
+        lines.append(
+            f"  check ({plan.check_replications} replications, fresh seeds): "
+            f"{met}/{len(plan.checks)} communities meet their target; "
+            f"{agree}/{len(plan.checks)} agree with their curve within the CIs"
+        )
+    rows = [
+        [
+            row["community_id"],
+            row["community"],
+            row["households"],
+            row["posts_current"],
+            row["posts_proposed"],
+            row["funds_proposed_yuan"],
+            "n/a"
+            if row["service_level"] is None
+            else (
+                f"{row['service_level']:.1%}"
+                + (
+                    f" ± {row['service_level_ci95']:.1%}"
+                    if row["service_level_ci95"] is not None
+                    else ""
+                )
+            ),
+            f"{row['target']:.0%}",
+            "yes" if row["target_met"] else "NO",
+        ]
+        for row in allocation_rows(plan)
+    ]
+    lines += [
+        "",
+        format_table(
+            [
+                "community",
+                "name",
+                "households",
+                "posts now",
+                "posts plan",
+                "funds plan (yuan)",
+                "service level",
+                "target",
+                "met",
+            ],
+            rows,
+        ),
+    ]
     return "\n".join(lines)
 
 

@@ -59,36 +59,55 @@ def main() -> None:
     simulated = engine(lam, c, n, None)()
     per = {}
     per["simpy_bare"] = median_time(lambda: run_mmc(lam, mu, c, n, 1), args.repeat) / n
-    per["simpy_reneging"] = median_time(
-        lambda: run_mmc_reneging(lam, mu, theta, c, n, 1), args.repeat) / n
+    per["simpy_reneging"] = (
+        median_time(lambda: run_mmc_reneging(lam, mu, theta, c, n, 1), args.repeat) / n
+    )
     per["jiedao_bare"] = median_time(engine(lam, c, n, None), args.repeat) / simulated
     per["jiedao_reneging"] = median_time(engine(lam, c, n, 1.0 / theta), args.repeat) / simulated
 
-    print(f"# Simulation engine benchmark ({time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()})\n")
+    print(
+        f"# Simulation engine benchmark ({time.strftime('%Y-%m-%d')}, "
+        f"{platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()})\n"
+    )
     print(f"M/M/{c} at rho {rho}, {n:,} residents, median of {args.repeat}\n")
     print("| model | us per resident | residents/s | ratio to hand-written SimPy, same features |")
     print("|---|---:|---:|---:|")
-    for name, base in (("simpy_bare", "simpy_bare"), ("jiedao_bare", "simpy_bare"),
-                       ("simpy_reneging", "simpy_reneging"), ("jiedao_reneging", "simpy_reneging")):
-        print(f"| {name} | {per[name] * 1e6:.2f} | {1 / per[name]:,.0f} | {per[name] / per[base]:.2f} |")
-    print(f"\njiedao with reneging vs bare hand-written M/M/c: "
-          f"{per['jiedao_reneging'] / per['simpy_bare']:.2f}x\n")
+    for name, base in (
+        ("simpy_bare", "simpy_bare"),
+        ("jiedao_bare", "simpy_bare"),
+        ("simpy_reneging", "simpy_reneging"),
+        ("jiedao_reneging", "simpy_reneging"),
+    ):
+        ratio = per[name] / per[base]
+        print(f"| {name} | {per[name] * 1e6:.2f} | {1 / per[name]:,.0f} | {ratio:.2f} |")
+    print(
+        f"\njiedao with reneging vs bare hand-written M/M/c: "
+        f"{per['jiedao_reneging'] / per['simpy_bare']:.2f}x\n"
+    )
 
     scenario = load("liaoyuan")
     began = time.perf_counter()
     results = run(scenario)
     wall = time.perf_counter() - began
-    print(f"## jiedao simulate liaoyuan (defaults: {results.replications} replications, windows "
-          f"{results.horizon.days} days, grids/enforcement {results.horizon.case_days} days)\n")
-    print(f"wall {wall:.1f} s, {results.residents:,} residents, "
-          f"{results.residents / wall:,.0f} residents/s (serial)\n")
+    print(
+        f"## jiedao simulate liaoyuan (defaults: {results.replications} replications, windows "
+        f"{results.horizon.days} days, grids/enforcement {results.horizon.case_days} days)\n"
+    )
+    print(
+        f"wall {wall:.1f} s, {results.residents:,} residents, "
+        f"{results.residents / wall:,.0f} residents/s (serial)\n"
+    )
     print("| stream | metric | mean | 95% half-width |")
     print("|---|---|---:|---:|")
-    for stream, metric in (("window", "wait_mean_min"), ("window", "target_share"),
-                           ("grid", "urgent_response_mean_min"), ("grid", "target_share"),
-                           ("enforcement", "time_in_system_mean_days"),
-                           ("enforcement", "target_share")):
+    for stream, metric in (
+        ("window", "wait_mean_min"),
+        ("window", "target_share"),
+        ("grid", "urgent_response_mean_min"),
+        ("grid", "target_share"),
+        ("enforcement", "time_in_system_mean_days"),
+        ("enforcement", "target_share"),
+    ):
         mean, half = results.metric("city", stream, metric)
         print(f"| {stream} | {metric} | {mean:.3f} | {half:.3f} |")
 

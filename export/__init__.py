@@ -1,1 +1,1 @@
-"""Everything that leaves the process: tables for the terminal, JSON, and files written atomically."""
+"""Everything that leaves the process: terminal tables, JSON, files written atomically."""

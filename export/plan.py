@@ -18,14 +18,40 @@ from export.files import atomic_write_bytes, atomic_write_text, dumps_json
 from optimize.plan import Plan
 
 ALLOCATION_COLUMNS = (
-    "community_id", "community", "street", "district", "type", "households", "posts_current",
-    "posts_proposed", "funds_standard_yuan", "funds_proposed_yuan", "purchased_hours",
-    "service_level", "service_level_ci95", "target", "target_met", "marginal_value_per_post",
+    "community_id",
+    "community",
+    "street",
+    "district",
+    "type",
+    "households",
+    "posts_current",
+    "posts_proposed",
+    "funds_standard_yuan",
+    "funds_proposed_yuan",
+    "purchased_hours",
+    "service_level",
+    "service_level_ci95",
+    "target",
+    "target_met",
+    "marginal_value_per_post",
 )
 ALLOCATION_ZH = (
-    "社区编号", "社区", "街道", "区县", "类型", "户数", "现有社工岗", "建议社工岗",
-    "标准经费(元)", "建议经费(元)", "购买服务小时", "服务达标率", "达标率95%置信半宽", "目标",
-    "是否达标", "每增一岗边际值",
+    "社区编号",
+    "社区",
+    "街道",
+    "区县",
+    "类型",
+    "户数",
+    "现有社工岗",
+    "建议社工岗",
+    "标准经费(元)",
+    "建议经费(元)",
+    "购买服务小时",
+    "服务达标率",
+    "达标率95%置信半宽",
+    "目标",
+    "是否达标",
+    "每增一岗边际值",
 )
 CURVE_COLUMNS = ("community_id", "stream", "staff", "service_level", "service_level_ci95")
 CURVE_ZH = ("社区编号", "业务", "人员当量", "服务达标率", "95%置信半宽")
@@ -42,25 +68,28 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
                 a = by_id.get(c.id)
                 check = plan.checks.get(c.id)
                 level = check.level if check is not None else (a.service_level if a else None)
-                rows.append({
-                    "community_id": c.id,
-                    "community": c.name_zh or c.name,
-                    "street": street.name_zh or street.name,
-                    "district": district.name_zh or district.name,
-                    "type": c.type,
-                    "households": c.households,
-                    "posts_current": c.posts,
-                    "posts_proposed": a.posts if a else None,
-                    "funds_standard_yuan": scenario.budget.fund_standard_yuan.get(c.type, 0.0),
-                    "funds_proposed_yuan": round(a.funds_yuan, 2) if a else None,
-                    "purchased_hours": round(a.purchased_hours, 1) if a else None,
-                    "service_level": _round(level),
-                    "service_level_ci95": _round(check.ci95) if check is not None else None,
-                    "target": a.target if a else None,
-                    "target_met": (check.target_met if check is not None
-                                   else a.target_met if a else None),
-                    "marginal_value_per_post": _round(a.marginal_value_per_post) if a else None,
-                })
+                rows.append(
+                    {
+                        "community_id": c.id,
+                        "community": c.name_zh or c.name,
+                        "street": street.name_zh or street.name,
+                        "district": district.name_zh or district.name,
+                        "type": c.type,
+                        "households": c.households,
+                        "posts_current": c.posts,
+                        "posts_proposed": a.posts if a else None,
+                        "funds_standard_yuan": scenario.budget.fund_standard_yuan.get(c.type, 0.0),
+                        "funds_proposed_yuan": round(a.funds_yuan, 2) if a else None,
+                        "purchased_hours": round(a.purchased_hours, 1) if a else None,
+                        "service_level": _round(level),
+                        "service_level_ci95": _round(check.ci95) if check is not None else None,
+                        "target": a.target if a else None,
+                        "target_met": (
+                            check.target_met if check is not None else a.target_met if a else None
+                        ),
+                        "marginal_value_per_post": _round(a.marginal_value_per_post) if a else None,
+                    }
+                )
     return rows
 
 
@@ -69,11 +98,15 @@ def curve_rows(plan: Plan) -> list[dict[str, Any]]:
     for community, curve in plan.curves.items():
         for j, (staff, level) in enumerate(zip(curve.staff, curve.level, strict=True)):
             half = curve.ci95[j] if curve.ci95 is not None else None
-            rows.append({
-                "community_id": community, "stream": "grid", "staff": float(staff),
-                "service_level": _round(float(level)),
-                "service_level_ci95": _round(float(half)) if half is not None else None,
-            })
+            rows.append(
+                {
+                    "community_id": community,
+                    "stream": "grid",
+                    "staff": float(staff),
+                    "service_level": _round(float(level)),
+                    "service_level_ci95": _round(float(half)) if half is not None else None,
+                }
+            )
     return rows
 
 
@@ -115,16 +148,29 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "marginal_value_per_10000_yuan": s.marginal_funds,
             "relaxation_tight": s.relaxation_tight,
             "shadow_prices": [
-                {"constraint": p.constraint, "unit": p.unit, "rhs": p.rhs, "value": p.value,
-                 "holds_from": p.lower, "holds_to": p.upper, "source": p.source}
+                {
+                    "constraint": p.constraint,
+                    "unit": p.unit,
+                    "rhs": p.rhs,
+                    "value": p.value,
+                    "holds_from": p.lower,
+                    "holds_to": p.upper,
+                    "source": p.source,
+                }
                 for p in s.shadow_prices.values()
             ],
         }
     document["allocation"] = allocation_rows(plan)
     document["checks"] = [
-        {"community_id": c.community_id, "planned_level": _round(c.planned_level),
-         "level": _round(c.level), "ci95": _round(c.ci95), "target": c.target,
-         "target_met": c.target_met, "agrees_with_curve": c.agrees}
+        {
+            "community_id": c.community_id,
+            "planned_level": _round(c.planned_level),
+            "level": _round(c.level),
+            "ci95": _round(c.ci95),
+            "target": c.target,
+            "target_met": c.target_met,
+            "agrees_with_curve": c.agrees,
+        }
         for c in plan.checks.values()
     ]
     return document
@@ -139,8 +185,9 @@ def csv_bytes(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(sheets: list[tuple[str, tuple[str, ...], tuple[str, ...], list[dict[str, Any]]]]
-               ) -> bytes:
+def xlsx_bytes(
+    sheets: list[tuple[str, tuple[str, ...], tuple[str, ...], list[dict[str, Any]]]],
+) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -159,7 +206,8 @@ def xlsx_bytes(sheets: list[tuple[str, tuple[str, ...], tuple[str, ...], list[di
         sheet.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
         for index, name in enumerate(columns, start=1):
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
-                12, len(name) + 2)
+                12, len(name) + 2
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -177,10 +225,15 @@ def write_plan(plan: Plan, out: Path) -> list[Path]:
     for name, data in (
         ("allocation.csv", csv_bytes(ALLOCATION_COLUMNS, allocation)),
         ("curves.csv", csv_bytes(CURVE_COLUMNS, curves)),
-        ("allocation.xlsx", xlsx_bytes([
-            ("allocation", ALLOCATION_COLUMNS, ALLOCATION_ZH, allocation),
-            ("curves", CURVE_COLUMNS, CURVE_ZH, curves),
-        ])),
+        (
+            "allocation.xlsx",
+            xlsx_bytes(
+                [
+                    ("allocation", ALLOCATION_COLUMNS, ALLOCATION_ZH, allocation),
+                    ("curves", CURVE_COLUMNS, CURVE_ZH, curves),
+                ]
+            ),
+        ),
     ):
         atomic_write_bytes(out / name, data)
         written.append(out / name)
@@ -208,18 +261,22 @@ def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
     need = {"community_id", "staff", "service_level"}
     missing = need - set(reader.fieldnames or ())
     if missing:
-        raise CurvesFileError(f"{label}: missing column(s) {', '.join(sorted(missing))}; "
-                              f"expected {', '.join(CURVE_COLUMNS)}")
+        raise CurvesFileError(
+            f"{label}: missing column(s) {', '.join(sorted(missing))}; "
+            f"expected {', '.join(CURVE_COLUMNS)}"
+        )
     points: dict[str, list[tuple[float, float, float | None]]] = {}
     for line, row in enumerate(reader, start=2):
         community = (row.get("community_id") or "").strip()
         if known is not None and community not in known:
-            raise CurvesFileError(f"{label}: line {line}: community_id: no community {community!r} "
-                                  "in the scenario")
+            raise CurvesFileError(
+                f"{label}: line {line}: community_id: no community {community!r} in the scenario"
+            )
         stream = (row.get("stream") or "grid").strip() or "grid"
         if stream != "grid":
-            raise CurvesFileError(f"{label}: line {line}: stream: only 'grid' curves are "
-                                  f"allocated, got {stream!r}")
+            raise CurvesFileError(
+                f"{label}: line {line}: stream: only 'grid' curves are allocated, got {stream!r}"
+            )
         values = []
         for field in ("staff", "service_level", "service_level_ci95"):
             raw = (row.get(field) or "").strip()
@@ -229,8 +286,9 @@ def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
             try:
                 value = float(raw)
             except ValueError:
-                raise CurvesFileError(f"{label}: line {line}: {field}: must be a number, "
-                                      f"got {raw!r}") from None
+                raise CurvesFileError(
+                    f"{label}: line {line}: {field}: must be a number, got {raw!r}"
+                ) from None
             if not math.isfinite(value) or value < 0 or (field == "service_level" and value > 1):
                 bound = "between 0 and 1" if field == "service_level" else ">= 0"
                 raise CurvesFileError(f"{label}: line {line}: {field}: must be {bound}, got {raw}")
@@ -244,7 +302,8 @@ def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
             raise CurvesFileError(f"{label}: community {community}: staff levels repeat")
         ci = [r[2] for r in rows]
         curves[community] = Curve(
-            staff, [r[1] for r in rows],
+            staff,
+            [r[1] for r in rows],
             None if any(c is None for c in ci) else ci,  # type: ignore[arg-type]
         )
     if known is not None and set(curves) != known:

@@ -21,9 +21,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], title
         all(isinstance(row[i], int | float) or row[i] in ("", None) for row in rows) and bool(rows)
         for i in range(len(headers))
     ]
-    widths = [
-        max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)
-    ]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
     lines = [title] if title else []
     lines.append("  ".join(_pad(h, w, n) for h, w, n in zip(headers, widths, numeric, strict=True)))
     lines.append("  ".join("-" * w for w in widths))
@@ -38,7 +36,13 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         if value != value:
             return "n/a"
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}" if abs(value) < 1 else f"{value:,.1f}"
+        return (
+            f"{value:,.0f}"
+            if abs(value) >= 1000
+            else f"{value:.3g}"
+            if abs(value) < 1
+            else f"{value:,.1f}"
+        )
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)

@@ -36,9 +36,11 @@ def rate_segments(
 
     # pieces of one working day, relative to midnight, with their hour weight
     day_pieces: list[tuple[float, float, float]] = []
-    for start, end in calendar.open_intervals(int(calendar.working_day_indices()[0])) if (
-        calendar.working.any()
-    ) else []:
+    for start, end in (
+        calendar.open_intervals(int(calendar.working_day_indices()[0]))
+        if (calendar.working.any())
+        else []
+    ):
         base = (start // DAY) * DAY
         a, b = start - base, end - base
         h = int(a // 60)

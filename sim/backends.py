@@ -58,8 +58,9 @@ def available_cores() -> int:
 class Serial:
     name = "serial"
 
-    def __call__(self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
-                 ) -> list[StreetRecord]:
+    def __call__(
+        self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
+    ) -> list[StreetRecord]:
         out = []
         for task in work:
             out.append(task(scenario))
@@ -77,21 +78,26 @@ class ProcessPool:
         self.workers = workers or available_cores()
         self.chunks_per_worker = chunks_per_worker
 
-    def __call__(self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
-                 ) -> list[StreetRecord]:
+    def __call__(
+        self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
+    ) -> list[StreetRecord]:
         if self.workers <= 1 or len(work) <= 1:
             return Serial()(scenario, work, progress)
         parts = chunks(work, self.workers * self.chunks_per_worker)
         # forkserver: workers fork from a clean server process, not from this one (which may
         # run a progress-bar thread); spawn where fork is not available
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        method = (
+            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        )
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(["sim.model", "sim.run"])
         out: list[StreetRecord] = []
         with ProcessPoolExecutor(
-            max_workers=min(self.workers, len(parts)), mp_context=context,
-            initializer=_init_worker, initargs=(scenario,),
+            max_workers=min(self.workers, len(parts)),
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(scenario,),
         ) as pool:
             pending = {pool.submit(_run_in_worker, part): len(part) for part in parts}
             while pending:
@@ -109,14 +115,16 @@ class Dask:
 
     name = "dask"
 
-    def __init__(self, scheduler: str | None = None, client: Any = None,
-                 chunks_per_worker: int = 4) -> None:
+    def __init__(
+        self, scheduler: str | None = None, client: Any = None, chunks_per_worker: int = 4
+    ) -> None:
         self.scheduler = scheduler
         self.client = client
         self.chunks_per_worker = chunks_per_worker
 
-    def __call__(self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
-                 ) -> list[StreetRecord]:
+    def __call__(
+        self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
+    ) -> list[StreetRecord]:
         try:
             from distributed import Client, as_completed
         except ImportError as err:  # pragma: no cover - depends on the install

@@ -47,7 +47,10 @@ class WorkCalendar:
         cum = np.concatenate([[0.0], np.cumsum(working, dtype=float)])
         lunch = None
         if calendar.lunch:
-            lunch = (float(minutes_of_day(calendar.lunch[0])), float(minutes_of_day(calendar.lunch[1])))
+            lunch = (
+                float(minutes_of_day(calendar.lunch[0])),
+                float(minutes_of_day(calendar.lunch[1])),
+            )
         return cls(
             days=days,
             open_min=float(minutes_of_day(calendar.open)),

@@ -52,8 +52,10 @@ class EnforcementTeam:
         rng = lambda purpose: generator(seed, replication, street.id, STREAM, purpose)  # noqa: E731
         working = [WEEKDAYS.index(d) for d in scenario.calendar.working_days]
         per_day = (
-            demand.direct_cases_per_street_per_month * 12.0
-            / calendar.working_days_per_year(len(working)) * street.demand_factor
+            demand.direct_cases_per_street_per_month
+            * 12.0
+            / calendar.working_days_per_year(len(working))
+            * street.demand_factor
         )
         segments = rate_segments(calendar, per_day, None, None, working)
         self.direct = arrival_times(rng("arrivals"), segments, horizon)
@@ -67,7 +69,9 @@ class EnforcementTeam:
         else:
             officers = split_staff(street.enforcement_officers, demand.departments)
             self.department_station = np.arange(len(demand.departments))
-        self.slots = [int(math.floor(o * demand.cases_per_officer + 1e-9)) for o in officers.values()]
+        self.slots = [
+            int(math.floor(o * demand.cases_per_officer + 1e-9)) for o in officers.values()
+        ]
         self.schedules = [always(s) for s in self.slots]
         self.tables = [Table() for _ in self.slots]
         self.work_days: list[list[float]] = [[] for _ in self.slots]

@@ -71,10 +71,15 @@ class CommunityGrids:
 
         working = [WEEKDAYS.index(d) for d in scenario.calendar.working_days]
         per_day = (
-            demand.events_per_grid_per_month * community.grids * 12.0
-            / calendar.working_days_per_year(len(working)) * community.demand_factor
+            demand.events_per_grid_per_month
+            * community.grids
+            * 12.0
+            / calendar.working_days_per_year(len(working))
+            * community.demand_factor
         )
-        segments = rate_segments(calendar, per_day, demand.hour_profile, demand.weekday_profile, working)
+        segments = rate_segments(
+            calendar, per_day, demand.hour_profile, demand.weekday_profile, working
+        )
         self.arrivals = arrival_times(rng("arrivals"), segments, horizon)
         n = len(self.arrivals)
         self.urgent = rng("urgent").random(n) < demand.urgent_share
@@ -90,7 +95,9 @@ class CommunityGrids:
         self.station_service = inverse_cdf(demand.station_handling_min, rng("station").random(n))
         self.department = department_index(demand.departments, rng("department").random(n))
         enforcement_demand = scenario.demand.enforcement
-        self.case_days = inverse_cdf(enforcement_demand.duration_days, rng("case_duration").random(n))
+        self.case_days = inverse_cdf(
+            enforcement_demand.duration_days, rng("case_duration").random(n)
+        )
         self.case_department = department_index(
             enforcement_demand.departments, rng("case_department").random(n)
         )
@@ -124,7 +131,9 @@ class CommunityGrids:
                 yield env.timeout(t - env.now)
             k = int(self.team_of[self.department[i]])
             priority = URGENT if self.urgent[i] else ORDINARY
-            row = self.tables[k].add(t, float(service[i]), math.inf, priority, i, int(self.route[i]))
+            row = self.tables[k].add(
+                t, float(service[i]), math.inf, priority, i, int(self.route[i])
+            )
             self.team_row[i] = row
             self.team_index[i] = k
             self.teams[k].arrive(row)
@@ -135,8 +144,9 @@ class CommunityGrids:
             where = self.route[event]
             now = self.env.now
             if where == COMMUNITY:
-                station_row = self.station_table.add(now, float(self.station_service[event]),
-                                                     math.inf, 0, event)
+                station_row = self.station_table.add(
+                    now, float(self.station_service[event]), math.inf, 0, event
+                )
                 self.station.arrive(station_row)
                 return
             self.close[event] = now

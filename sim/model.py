@@ -136,8 +136,17 @@ def simulate_street(
         for community in street.communities:
             workers = None if grid_workers is None else grid_workers.get(community.id)
             grids.append(
-                CommunityGrids(env, scenario, community, calendar, horizon, seed, replication,
-                               team, workers=workers)
+                CommunityGrids(
+                    env,
+                    scenario,
+                    community,
+                    calendar,
+                    horizon,
+                    seed,
+                    replication,
+                    team,
+                    workers=workers,
+                )
             )
         env.run(until=horizon)
         for g, community in zip(grids, street.communities, strict=True):

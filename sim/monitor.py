@@ -47,8 +47,12 @@ def _overlap(a: np.ndarray, b: np.ndarray, lo: float, hi: float) -> float:
 def _quantiles(values: np.ndarray, prefix: str, unit: str) -> Metrics:
     if len(values) == 0:
         nan = float("nan")
-        return {f"{prefix}_mean_{unit}": nan, f"{prefix}_p50_{unit}": nan,
-                f"{prefix}_p90_{unit}": nan, f"{prefix}_p95_{unit}": nan}
+        return {
+            f"{prefix}_mean_{unit}": nan,
+            f"{prefix}_p50_{unit}": nan,
+            f"{prefix}_p90_{unit}": nan,
+            f"{prefix}_p95_{unit}": nan,
+        }
     p50, p90, p95 = np.percentile(values, [50, 90, 95])
     return {
         f"{prefix}_mean_{unit}": float(values.mean()),
@@ -70,7 +74,9 @@ def station_counts(records: Sequence[StationRecord], warm: float, horizon: float
     cohort = (arrival >= warm) & (arrival < horizon)
     carried = (arrival < warm) & ~(end < warm) & ~(left < warm)
     started = ~np.isnan(start)
-    busy = _overlap(start[started], np.where(np.isnan(end[started]), horizon, end[started]), warm, horizon)
+    busy = _overlap(
+        start[started], np.where(np.isnan(end[started]), horizon, end[started]), warm, horizon
+    )
     waiting_until = np.where(started, start, np.where(np.isnan(left), horizon, left))
     queue = _overlap(arrival, waiting_until, warm, horizon)
     available = sum(r.available_min + r.overtime_min for r in records)
@@ -104,12 +110,16 @@ def window_metrics(
     out["returning"] = float((cohort & returning).sum())
     out.update(_quantiles(wait, "wait", "min"))
     done = cohort & (outcome == COMPLETED)
-    out["time_in_system_mean_min"] = float((end[done] - arrival[done]).mean()) if done.any() else float("nan")
+    out["time_in_system_mean_min"] = (
+        float((end[done] - arrival[done]).mean()) if done.any() else float("nan")
+    )
     limit = target.max_wait_min
     met = int((wait <= limit).sum())
     missed = int((wait > limit).sum())
     missed += int((cohort & ((outcome == ABANDONED) | (outcome == SENT_HOME))).sum())
-    missed += int((cohort & np.isnan(start) & (outcome == IN_SYSTEM) & (horizon - arrival > limit)).sum())
+    missed += int(
+        (cohort & np.isnan(start) & (outcome == IN_SYSTEM) & (horizon - arrival > limit)).sum()
+    )
     out["target_share"] = _share(met, missed)
     out["handed_on"] = 0.0
     return out
@@ -122,7 +132,10 @@ def _elapsed(calendar: WorkCalendar, days: str, t0: np.ndarray, t1: np.ndarray) 
 
 
 def grid_metrics(
-    records: Sequence[GridRecord], warm: float, horizon: float, target: GridTarget,
+    records: Sequence[GridRecord],
+    warm: float,
+    horizon: float,
+    target: GridTarget,
     calendar: WorkCalendar,
 ) -> Metrics:
     arrival = np.concatenate([g.arrival for g in records]) if records else np.empty(0)
@@ -170,7 +183,10 @@ def grid_metrics(
 
 
 def enforcement_metrics(
-    records: Sequence[StationRecord], warm: float, horizon: float, target: EnforcementTarget,
+    records: Sequence[StationRecord],
+    warm: float,
+    horizon: float,
+    target: EnforcementTarget,
     calendar: WorkCalendar,
 ) -> Metrics:
     out = station_counts(records, warm, horizon)
@@ -179,13 +195,18 @@ def enforcement_metrics(
     cohort = (arrival >= warm) & (arrival < horizon)
     out["escalated"] = float((cohort & (kind == 1)).sum())
     started = cohort & ~np.isnan(start)
-    out.update(_quantiles(
-        calendar.work_array(start[started]) - calendar.work_array(arrival[started]), "wait", "days"
-    ))
+    out.update(
+        _quantiles(
+            calendar.work_array(start[started]) - calendar.work_array(arrival[started]),
+            "wait",
+            "days",
+        )
+    )
     done = cohort & ~np.isnan(end)
     out["time_in_system_mean_days"] = (
         float((calendar.work_array(end[done]) - calendar.work_array(arrival[done])).mean())
-        if done.any() else float("nan")
+        if done.any()
+        else float("nan")
     )
     took = _elapsed(calendar, target.days, arrival, np.where(np.isnan(end), horizon, end))
     met = int((done & (took <= target.close_days)).sum())

@@ -41,15 +41,21 @@ class Horizon:
 
     @classmethod
     def of(
-        cls, scenario: Scenario, days: int | None = None, warmup_days: int | None = None,
-        case_days: int | None = None, case_warmup_days: int | None = None,
+        cls,
+        scenario: Scenario,
+        days: int | None = None,
+        warmup_days: int | None = None,
+        case_days: int | None = None,
+        case_warmup_days: int | None = None,
     ) -> Horizon:
         sim = scenario.simulation
         d = days if days is not None else sim.days
         w = warmup_days if warmup_days is not None else sim.warmup_days
         cd = case_days if case_days is not None else (sim.case_days or d)
-        cw = case_warmup_days if case_warmup_days is not None else (
-            sim.case_warmup_days if sim.case_warmup_days is not None else w
+        cw = (
+            case_warmup_days
+            if case_warmup_days is not None
+            else (sim.case_warmup_days if sim.case_warmup_days is not None else w)
         )
         if w >= d:
             raise ValueError(f"warm-up ({w} days) must be shorter than the horizon ({d} days)")
@@ -70,8 +76,17 @@ class Task:
 
     def __call__(self, scenario: Scenario) -> StreetRecord:
         h = self.horizon
-        return simulate_street(scenario, self.street, self.replication, self.seed, h.days,
-                               h.case_days, h.warmup_days, h.case_warmup_days, self.streams)
+        return simulate_street(
+            scenario,
+            self.street,
+            self.replication,
+            self.seed,
+            h.days,
+            h.case_days,
+            h.warmup_days,
+            h.case_warmup_days,
+            self.streams,
+        )
 
 
 @dataclass
@@ -138,8 +153,13 @@ def summarise(values: np.ndarray) -> tuple[float, float]:
     return mean, half
 
 
-def tasks(scenario: Scenario, replications: int, seed: int, horizon: Horizon,
-          streams: tuple[str, ...] = STREAMS) -> list[Task]:
+def tasks(
+    scenario: Scenario,
+    replications: int,
+    seed: int,
+    horizon: Horizon,
+    streams: tuple[str, ...] = STREAMS,
+) -> list[Task]:
     return [
         Task(street.id, r, seed, horizon, streams)
         for r in range(replications)
@@ -166,7 +186,9 @@ def run(
     seed = seed if seed is not None else scenario.simulation.seed
     horizon = Horizon.of(scenario, days, warmup_days, case_days, case_warmup_days)
     executor = executor if executor is not None else Serial()
-    records = list(executor(scenario, tasks(scenario, replications, seed, horizon, streams), progress))
+    records = list(
+        executor(scenario, tasks(scenario, replications, seed, horizon, streams), progress)
+    )
     order = {street.id: i for i, street in enumerate(scenario.streets())}
     records.sort(key=lambda r: (r.replication, order[r.street]))
     values, levels = summarise_records(scenario, records, replications, horizon)
@@ -208,9 +230,15 @@ def summarise_records(
             sites.append((community.id, "community", [street.id], [community.id]))
 
     per: dict[tuple[str, str], list[dict[str, float]]] = {}
-    present = {s for rec in records for s in (
-        (["window"] if rec.windows else []) + (["grid"] if rec.grids else [])
-        + (["enforcement"] if rec.enforcement else []))}
+    present = {
+        s
+        for rec in records
+        for s in (
+            (["window"] if rec.windows else [])
+            + (["grid"] if rec.grids else [])
+            + (["enforcement"] if rec.enforcement else [])
+        )
+    }
     for r in range(replications):
         streets = by_rep.get(r, {})
         for site, level, street_ids, community_ids in sites:
@@ -219,15 +247,24 @@ def summarise_records(
                 if stream not in present:
                     continue
                 if stream == "window" and level != "community":
-                    m = window_metrics([w for x in recs for w in x.windows], *window_span,
-                                       targets.window)
+                    m = window_metrics(
+                        [w for x in recs for w in x.windows], *window_span, targets.window
+                    )
                 elif stream == "grid":
-                    grids = [g for x in recs for g in x.grids
-                             if community_ids is None or g.community in community_ids]
+                    grids = [
+                        g
+                        for x in recs
+                        for g in x.grids
+                        if community_ids is None or g.community in community_ids
+                    ]
                     m = grid_metrics(grids, *case_span, targets.grid, calendar)
                 elif stream == "enforcement" and level != "community":
-                    m = enforcement_metrics([e for x in recs for e in x.enforcement], *case_span,
-                                            targets.enforcement, calendar)
+                    m = enforcement_metrics(
+                        [e for x in recs for e in x.enforcement],
+                        *case_span,
+                        targets.enforcement,
+                        calendar,
+                    )
                 else:
                     continue
                 per.setdefault((site, stream), []).append(m)
@@ -247,9 +284,12 @@ def diagnose(scenario: Scenario, results: Results) -> list[str]:
         arrivals = float(np.nanmean(metrics["arrivals"]))
         util = metrics["utilisation"]
         if arrivals > 0 and np.all(np.isnan(util)):
-            out.append(f"{site} {stream}: {arrivals:.0f} arrivals but no staff on duty; "
-                       "nobody is served")
+            out.append(
+                f"{site} {stream}: {arrivals:.0f} arrivals but no staff on duty; nobody is served"
+            )
         elif arrivals > 0 and float(np.nanmean(util)) >= 0.98:
-            out.append(f"{site} {stream}: utilisation {float(np.nanmean(util)):.0%}: demand is at "
-                       "or above capacity, the queue grows without bound over a longer horizon")
+            out.append(
+                f"{site} {stream}: utilisation {float(np.nanmean(util)):.0%}: demand is at "
+                "or above capacity, the queue grows without bound over a longer horizon"
+            )
     return out

@@ -2,10 +2,10 @@
 
 A station's day follows the calendar: closed at night, at lunch and on non-working days; on duty
 from opening to closing with the street's window shifts (``window_shifts``: more clerks at peak
-hours) where given. Staff-equivalents that are not whole numbers (posts plus purchased service
-hours, 政府购买服务) are modelled as one part-time server present on a share of working days equal to
-the fraction, spread evenly (day ``j`` has it when ``floor((j+1)f) > floor(jf)``), so capacity over
-the horizon matches the purchased hours exactly.
+hours) where given. Staff-equivalents that are not whole numbers (posts plus purchased
+service hours, 政府购买服务) are modelled as one part-time server present on a share of working
+days equal to the fraction, spread evenly (day ``j`` has it when ``floor((j+1)f) >
+floor(jf)``), so capacity over the horizon matches the purchased hours exactly.
 """
 
 from __future__ import annotations

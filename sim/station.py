@@ -52,8 +52,13 @@ class Table:
     kind: list[int] = field(default_factory=list)  # caller's class (category, route, source)
 
     def add(
-        self, arrival: float, service: float, expiry: float = INF, priority: int = 1,
-        origin: int = -1, kind: int = 0,
+        self,
+        arrival: float,
+        service: float,
+        expiry: float = INF,
+        priority: int = 1,
+        origin: int = -1,
+        kind: int = 0,
     ) -> int:
         self.arrival.append(arrival)
         self.start.append(NAN)

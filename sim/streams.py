@@ -29,7 +29,9 @@ def name_words(name: str) -> list[int]:
     return [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
 
 
-def generator(seed: int, replication: int, site: str, stream: str, purpose: str) -> np.random.Generator:
+def generator(
+    seed: int, replication: int, site: str, stream: str, purpose: str
+) -> np.random.Generator:
     entropy = [seed & 0xFFFFFFFF, seed >> 32, replication]
     sequence = np.random.SeedSequence(entropy + name_words(f"{site}|{stream}|{purpose}"))
     return np.random.Generator(np.random.PCG64(sequence))

@@ -30,7 +30,9 @@ def base_data() -> dict[str, Any]:
         "demand": {
             "window": {
                 "rate_per_1000_households_per_day": 0.0,
-                "categories": {"all": {"share": 1.0, "service_min": {"dist": "deterministic", "value": 10.0}}},
+                "categories": {
+                    "all": {"share": 1.0, "service_min": {"dist": "deterministic", "value": 10.0}}
+                },
             },
             "grid": {
                 "events_per_grid_per_month": 0.0,
@@ -44,8 +46,10 @@ def base_data() -> dict[str, Any]:
                 "duration_days": {"dist": "deterministic", "value": 5.0},
             },
         },
-        "defaults": {"street": {"windows": 1, "enforcement_officers": 1},
-                     "community": {"posts": 4, "grids": 1}},
+        "defaults": {
+            "street": {"windows": 1, "enforcement_officers": 1},
+            "community": {"posts": 4, "grids": 1},
+        },
         "districts": {"d": {"streets": {"s": {"communities": {"c": {"households": 1000}}}}}},
     }
 
@@ -64,13 +68,18 @@ def _date(value: Any) -> Any:
 
 
 def queue_scenario(
-    lam: float, c: int, service: dict[str, Any] | None = None, patience: dict[str, Any] | None = None,
+    lam: float,
+    c: int,
+    service: dict[str, Any] | None = None,
+    patience: dict[str, Any] | None = None,
     overrides: list[str] | None = None,
 ) -> Scenario:
     """M/G/c(+G) at a street centre open around the clock; ``lam`` arrivals per minute."""
     data = base_data()
     data["calendar"].update(
-        open="00:00", close="24:00", lunch=[],
+        open="00:00",
+        close="24:00",
+        lunch=[],
         working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     )
     window = data["demand"]["window"]

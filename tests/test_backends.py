@@ -37,7 +37,10 @@ def test_process_pool_equals_serial(serial_json):
 
 def test_dask_local_cluster_equals_serial(serial_json):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         assert _json(Dask(client=client)) == serial_json

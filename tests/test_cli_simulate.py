@@ -21,13 +21,25 @@ def test_simulate_json_on_stdout_matches_the_library():
     assert document["schema"] == "jiedao.simulate/1"
     assert (document["seed"], document["replications"], document["days"]) == (4, 2, 5)
     assert {r["level"] for r in document["results"]} == {"city", "district", "street", "community"}
-    entry = next(r for r in document["results"]
-                 if r["site"] == "longshan/dongji" and r["stream"] == "window")
-    for key in ("arrivals", "completed", "abandoned", "in_system_at_end", "wait_mean_min",
-                "wait_p90_min", "wait_p95_min", "target_share", "utilisation", "queue_mean"):
+    entry = next(
+        r for r in document["results"] if r["site"] == "longshan/dongji" and r["stream"] == "window"
+    )
+    for key in (
+        "arrivals",
+        "completed",
+        "abandoned",
+        "in_system_at_end",
+        "wait_mean_min",
+        "wait_p90_min",
+        "wait_p95_min",
+        "target_share",
+        "utilisation",
+        "queue_mean",
+    ):
         assert set(entry["metrics"][key]) == {"mean", "ci95"}
-    library = run(load("liaoyuan"), replications=2, seed=4, days=5, case_days=15,
-                  case_warmup_days=5).to_json()
+    library = run(
+        load("liaoyuan"), replications=2, seed=4, days=5, case_days=15, case_warmup_days=5
+    ).to_json()
     library.pop("runtime_s"), document.pop("runtime_s")
     assert json.loads(json.dumps(library)) == document
 
@@ -41,9 +53,11 @@ def test_simulate_table_and_file(tmp_path):
 
 
 def test_simulate_bad_input_exits_2_without_traceback():
-    for args in (["--warmup", "5", "--days", "5"],
-                 ["--set", "districts.*.streets.*.windows=-1"],
-                 ["no-such-file.toml"]):
+    for args in (
+        ["--warmup", "5", "--days", "5"],
+        ["--set", "districts.*.streets.*.windows=-1"],
+        ["no-such-file.toml"],
+    ):
         result = runner.invoke(app, ["simulate", *args, "-q"])
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
@@ -51,7 +65,8 @@ def test_simulate_bad_input_exits_2_without_traceback():
 
 
 def test_simulate_warns_when_nobody_serves():
-    result = runner.invoke(app, ["simulate", *FAST, "--set",
-                                 "districts.xian.streets.taian.windows=0"])
+    result = runner.invoke(
+        app, ["simulate", *FAST, "--set", "districts.xian.streets.taian.windows=0"]
+    )
     assert result.exit_code == 0, result.output
     assert "xian/taian window" in result.stderr and "no staff" in result.stderr

@@ -27,13 +27,21 @@ def city():
 
 @pytest.fixture(scope="module")
 def plan(city):
-    return make_plan(city, replications=3, check_replications=6, seed=5, levels=6,
-                     case_days=35, case_warmup_days=7)
+    return make_plan(
+        city,
+        replications=3,
+        check_replications=6,
+        seed=5,
+        levels=6,
+        case_days=35,
+        case_warmup_days=7,
+    )
 
 
 def test_curves_use_common_random_numbers_and_are_monotone(city):
-    measured = measure_curves(city, replications=2, seed=3, case_days=21, case_warmup_days=0,
-                              levels=5)
+    measured = measure_curves(
+        city, replications=2, seed=3, case_days=21, case_warmup_days=0, levels=5
+    )
     assert len(measured.raw) == 35
     for community, curve in measured.raw.items():
         # same residents at every level: with FCFS-within-priority teams more workers never
@@ -66,8 +74,19 @@ def test_plan_respects_the_pools_and_floors(plan, city):
 
 def test_cli_plan_writes_tables_that_read_back(tmp_path):
     out = tmp_path / "plan"
-    args = ["plan", "-q", "--backend", "serial", "-r", "2", "--check-replications", "2",
-            "--out", str(out), *SMALL]
+    args = [
+        "plan",
+        "-q",
+        "--backend",
+        "serial",
+        "-r",
+        "2",
+        "--check-replications",
+        "2",
+        "--out",
+        str(out),
+        *SMALL,
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     with (out / "allocation.csv").open(encoding="utf-8-sig") as handle:
@@ -108,10 +127,25 @@ def test_cli_allocate_with_brought_curves(tmp_path):
 
 
 def test_cli_plan_infeasible_names_the_requirement():
-    result = runner.invoke(app, ["plan", "-q", "--backend", "serial", "-r", "1",
-                                 "--check-replications", "0", "--set", "budget.posts_pool=40",
-                                 "--set", "budget.posts_recruited=20",
-                                 "--set", "budget.posts_converted=20"])
+    result = runner.invoke(
+        app,
+        [
+            "plan",
+            "-q",
+            "--backend",
+            "serial",
+            "-r",
+            "1",
+            "--check-replications",
+            "0",
+            "--set",
+            "budget.posts_pool=40",
+            "--set",
+            "budget.posts_recruited=20",
+            "--set",
+            "budget.posts_converted=20",
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "posts pool 40" in result.stderr and "Traceback" not in result.output
 

@@ -29,7 +29,9 @@ def run_station(arrivals, services, windows=1, at_closing="overtime", patience=N
     calendar = WorkCalendar.build(Calendar(start_date=dt.date(2026, 3, 2)), days + 30)
     env = simpy.Environment()
     table = Table()
-    station = Station(env, table, day_schedule(calendar, windows), at_closing=at_closing, priorities=1)
+    station = Station(
+        env, table, day_schedule(calendar, windows), at_closing=at_closing, priorities=1
+    )
     patience = patience or [np.inf] * len(arrivals)
 
     def feed():
@@ -73,10 +75,16 @@ def test_calendar_station_equals_fcfs_recursion(at_closing):
     calendar = WorkCalendar.build(scenario.calendar, 60)
     lunches = [(d * DAY + 720.0, d * DAY + 810.0) for d in calendar.working_day_indices()]
     opens = [d * DAY + 510.0 for d in calendar.working_day_indices()]
-    closures = [(d * DAY + 1020.0, nxt) for d, nxt in zip(calendar.working_day_indices(), opens[1:])]
+    days = calendar.working_day_indices()
+    closures = [(d * DAY + 1020.0, nxt) for d, nxt in zip(days, opens[1:], strict=False)]
     truth = fcfs_multiserver(
-        w.arrival[order], w.service[order], 2, patience=(w.expiry - w.arrival)[order],
-        closed=lunches, closures=closures, overtime=at_closing == "overtime",
+        w.arrival[order],
+        w.service[order],
+        2,
+        patience=(w.expiry - w.arrival)[order],
+        closed=lunches,
+        closures=closures,
+        overtime=at_closing == "overtime",
     )
     ended = w.outcome[order] != 0
     assert ended.sum() > 1000
@@ -157,8 +165,9 @@ def test_escalation_route_timeline():
     assert len(case.arrival) == np.sum(~np.isnan(g.close)) > 20
     handed = np.sort(g.close[~np.isnan(g.close)])
     np.testing.assert_allclose(np.sort(case.arrival), handed, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(team.end[~np.isnan(team.end)] - team.start[~np.isnan(team.end)],
-                               75.0, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        team.end[~np.isnan(team.end)] - team.start[~np.isnan(team.end)], 75.0, rtol=0, atol=1e-9
+    )
     calendar = WorkCalendar.build(scenario.calendar, 500)
     done = ~np.isnan(case.end)
     for start, end in zip(case.start[done], case.end[done], strict=True):

@@ -36,7 +36,13 @@ def test_conservation_every_site_and_stream(name):
     checked = 0
     for (site, stream), m in res.values.items():
         lhs = m["arrivals"]
-        rhs = m["completed"] + m["abandoned"] + m["sent_home"] + m["handed_on"] + m["in_system_at_end"]
+        rhs = (
+            m["completed"]
+            + m["abandoned"]
+            + m["sent_home"]
+            + m["handed_on"]
+            + m["in_system_at_end"]
+        )
         np.testing.assert_array_equal(lhs, rhs, err_msg=f"{site} {stream}")
         checked += 1
     assert checked > 30
@@ -83,18 +89,25 @@ def test_same_seed_same_json(liaoyuan):
 
 def test_common_random_numbers_across_staffing(liaoyuan):
     """More windows or grid workers change waits, never who arrives or what they need."""
-    more = load("liaoyuan", ["districts.*.streets.*.windows=8", "districts.*.streets.*.defaults.community.posts=20"])
+    more = load(
+        "liaoyuan",
+        ["districts.*.streets.*.windows=8", "districts.*.streets.*.defaults.community.posts=20"],
+    )
     a = simulate_street(liaoyuan, "xian/xiancheng", 0, 4, 5, 20)
     b = simulate_street(more, "xian/xiancheng", 0, 4, 5, 20)
     first = ~a.windows[0].returning
-    np.testing.assert_array_equal(a.windows[0].arrival[first][:500], b.windows[0].arrival[~b.windows[0].returning][:500])
+    np.testing.assert_array_equal(
+        a.windows[0].arrival[first][:500], b.windows[0].arrival[~b.windows[0].returning][:500]
+    )
     for ga, gb in zip(a.grids, b.grids, strict=True):
         np.testing.assert_array_equal(ga.arrival, gb.arrival)
         np.testing.assert_array_equal(ga.route, gb.route)
     # adding a community does not change the others' draws: streams are keyed by site id
     data, _ = read_toml(builtin_path("liaoyuan"), "liaoyuan.toml")
     data["districts"]["xian"]["streets"]["xiancheng"]["communities"]["c09"] = {
-        "households": 5000, "posts": 10}
+        "households": 5000,
+        "posts": 10,
+    }
     bigger = validate_data(data, "liaoyuan.toml")
     c = simulate_street(bigger, "xian/xiancheng", 0, 4, 5, 20)
     for ga, gc in zip(a.grids, c.grids[:3], strict=True):
@@ -105,9 +118,18 @@ def test_common_random_numbers_across_staffing(liaoyuan):
 def test_one_more_window_never_raises_the_mean_wait(liaoyuan, street):
     waits = []
     for windows in range(1, 8):
-        scenario = load("liaoyuan", [f"districts.{street.replace('/', '.streets.')}.windows={windows}"])
-        res = run(scenario, seed=2, replications=2, days=10, case_days=2, case_warmup_days=0,
-                  streams=("window",))
+        scenario = load(
+            "liaoyuan", [f"districts.{street.replace('/', '.streets.')}.windows={windows}"]
+        )
+        res = run(
+            scenario,
+            seed=2,
+            replications=2,
+            days=10,
+            case_days=2,
+            case_warmup_days=0,
+            streams=("window",),
+        )
         waits.append(res.per_replication(street, "window", "wait_mean_min"))
     waits = np.array(waits)
     assert np.all(np.diff(waits, axis=0) <= 1e-9), waits
@@ -119,11 +141,17 @@ def test_one_more_grid_worker_never_raises_the_response(liaoyuan):
     ids = [c.id for c in next(s for s in liaoyuan.streets() if s.id == street).communities]
     previous = None
     for workers in range(1, 9):
-        record = simulate_street(liaoyuan, street, 0, 8, 1, 40, streams=("grid",),
-                                 grid_workers={i: float(workers) for i in ids})
-        response = np.array([
-            np.nanmean(g.team_start + g.travel - g.arrival) for g in record.grids
-        ])
+        record = simulate_street(
+            liaoyuan,
+            street,
+            0,
+            8,
+            1,
+            40,
+            streams=("grid",),
+            grid_workers={i: float(workers) for i in ids},
+        )
+        response = np.array([np.nanmean(g.team_start + g.travel - g.arrival) for g in record.grids])
         if previous is not None:
             assert np.all(response <= previous + 1e-9), (workers, response, previous)
         previous = response

@@ -21,11 +21,17 @@ from tests.factory import queue_scenario
 CASES = [(c, rho) for c in (1, 3, 8) for rho in (0.5, 0.8, 0.9)]
 COMPARISONS = len(CASES) * 3 + 2  # mean wait, P(W <= t), utilisation per case; Erlang A
 MU = 1.0  # service rate per minute (mean service 1 minute)
-# Customers per case, sized (from pilot runs) so the 95% half-width is ~4% of the analytic mean wait.
+# Customers per case, sized from pilot runs so the 95% half-width is ~4% of the mean wait.
 CUSTOMERS = {
-    (1, 0.5): 100_000, (1, 0.8): 400_000, (1, 0.9): 1_000_000,
-    (3, 0.5): 150_000, (3, 0.8): 450_000, (3, 0.9): 900_000,
-    (8, 0.5): 1_200_000, (8, 0.8): 900_000, (8, 0.9): 1_200_000,
+    (1, 0.5): 100_000,
+    (1, 0.8): 400_000,
+    (1, 0.9): 1_000_000,
+    (3, 0.5): 150_000,
+    (3, 0.8): 450_000,
+    (3, 0.9): 900_000,
+    (8, 0.5): 1_200_000,
+    (8, 0.8): 900_000,
+    (8, 0.9): 1_200_000,
 }
 
 
@@ -80,8 +86,9 @@ def test_littles_law(c: int, rho: float):
 def test_erlang_a_abandonment():
     """M/M/3+M at rho = 0.95 with mean patience 5 min: abandonment and mean wait (Erlang A)."""
     c, rho, patience_mean = 3, 0.95, 5.0
-    lam, days, w = _run(c, rho, seed=21, customers=400_000,
-                        patience={"dist": "exponential", "mean": patience_mean})
+    lam, days, w = _run(
+        c, rho, seed=21, customers=400_000, patience={"dist": "exponential", "mean": patience_mean}
+    )
     theory = erlang_a(lam, MU, c, 1.0 / patience_mean)
     done = w.outcome != 0
     abandoned = (w.outcome[done] == 2).astype(float)
