@@ -56,7 +56,8 @@ def offered_servers(scenario: Scenario, community: Community) -> float:
     day = minutes_of_day(calendar.close) - minutes_of_day(calendar.open)
     if calendar.lunch:
         day -= minutes_of_day(calendar.lunch[1]) - minutes_of_day(calendar.lunch[0])
-    return per_day * work / day if day > 0 else math.inf
+    # in grid workers: only their event share of the day serves events
+    return per_day * work / (day * demand.event_time_share) if day > 0 else math.inf
 
 
 def staff_levels(scenario: Scenario, community: Community, levels: int = LEVELS) -> list[int]:

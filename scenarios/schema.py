@@ -225,6 +225,9 @@ class GridDemand(Strict):
     weekday_profile: WeekProfile | None = None
     urgent_share: Share = 0.1
     patrol_share: Share = 0.5
+    # share of a grid worker's duty time free for events; the rest is routine household visits,
+    # data collection and meetings, which the model does not queue
+    event_time_share: Annotated[float, Field(gt=0, le=1), AfterValidator(_finite)] = 1.0
     travel_min: Distribution
     handling_min: Distribution
     station_handling_min: Distribution

@@ -103,11 +103,13 @@ class CommunityGrids:
         )
         self.close = np.full(n, math.nan)  # closed, or handed on to the street / enforcement
 
+        # grid workers' time free for events (the rest is routine work not modelled as a queue)
+        capacity = self.workers * demand.event_time_share
         if scenario.policy.grid_mode == "merged":
-            staff = {"all": self.workers}
+            staff = {"all": capacity}
             self.team_of = np.zeros(len(demand.departments), dtype=np.int64)
         else:
-            staff = split_staff(self.workers, demand.departments)
+            staff = split_staff(capacity, demand.departments)
             self.team_of = np.arange(len(demand.departments))
         self.schedules = [day_schedule(calendar, s) for s in staff.values()]
         self.tables = [Table() for _ in self.schedules]

@@ -4,8 +4,8 @@ A station's day follows the calendar: closed at night, at lunch and on non-worki
 from opening to closing with the street's window shifts (``window_shifts``: more clerks at peak
 hours) where given. Staff-equivalents that are not whole numbers (posts plus purchased
 service hours, 政府购买服务) are modelled as one part-time server present on a share of working
-days equal to the fraction, spread evenly (day ``j`` has it when ``floor((j+1)f) >
-floor(jf)``), so capacity over the horizon matches the purchased hours exactly.
+days equal to the fraction, spread evenly (see :func:`part_time_present`), so capacity over the
+horizon matches the purchased hours.
 """
 
 from __future__ import annotations
@@ -18,8 +18,18 @@ from sim.calendar import DAY, WorkCalendar
 from sim.station import Change
 
 
+GOLDEN = 0.6180339887498949
+
+
 def part_time_present(day_number: int, fraction: float) -> bool:
-    return math.floor((day_number + 1) * fraction) > math.floor(day_number * fraction)
+    """Whether the part-time server works on the ``day_number``-th working day.
+
+    Days with ``frac((day_number + 1) x golden ratio) < fraction``: a low-discrepancy sequence, so
+    over any run of days the share present is within a day or two of ``fraction``, and a larger
+    fraction adds days without removing any (more purchased hours never mean less capacity on any
+    day, which keeps comparisons between staffing levels paired day by day).
+    """
+    return ((day_number + 1) * GOLDEN) % 1.0 < fraction
 
 
 def day_schedule(
