@@ -131,17 +131,18 @@ def fit_concave(
     """
     x = np.asarray(staff, dtype=float)
     y = np.asarray(level, dtype=float)
-    raw = Curve(x, np.clip(y, 0.0, 1.0), ci95)
+    half_widths = None if ci95 is None else np.asarray(ci95, dtype=float)
+    raw = Curve(x, np.clip(y, 0.0, 1.0), half_widths)
     if raw.is_monotone() and raw.is_concave():
         return raw
-    w = _weights(x.size, ci95, weights)
+    w = _weights(x.size, half_widths, weights)
     if method == "lsq":
         fitted = _project_monotone_concave(x, y, w)
     elif method == "majorant":
         fitted = _concave_majorant(x, _isotonic(y, w))
     else:
         raise ValueError(f"unknown fitting method {method!r}; use 'lsq' or 'majorant'")
-    return Curve(x, np.clip(fitted, 0.0, 1.0), ci95)
+    return Curve(x, np.clip(fitted, 0.0, 1.0), half_widths)
 
 
 def _weights(

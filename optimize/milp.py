@@ -63,7 +63,7 @@ class MilpModel:
 def _variable_factory(prob: pulp.LpProblem) -> Callable[..., pulp.LpVariable]:
     """``prob.add_variable`` where PuLP has it (3.3 deprecates free-standing variables)."""
     if hasattr(prob, "add_variable"):
-        return prob.add_variable  # type: ignore[no-any-return]
+        return prob.add_variable
     return pulp.LpVariable
 
 

@@ -188,6 +188,7 @@ def problem_from_scenario(
     or a mapping; fund floors are ``fund_floor_share`` x the standard for the community's type.
     """
     budget, policy = scenario.budget, scenario.policy
+    standards = {str(kind): float(yuan) for kind, yuan in budget.fund_standard_yuan.items()}
     default_target = scenario.targets.window.share
     communities = []
     for c in scenario.communities():
@@ -216,7 +217,7 @@ def problem_from_scenario(
                 posts_floor=party,
                 posts_max=maximum,
                 nonserving_posts=party - min(policy.party_posts_serve, party),
-                fund_floor_yuan=fund_floor_share * budget.fund_standard_yuan[c.type],
+                fund_floor_yuan=fund_floor_share * standards[str(c.type)],
                 type=c.type,
             )
         )
@@ -429,9 +430,9 @@ def _check_feasible(c: Compiled) -> Compiled:
                 f"funds_cap:{cap.name}",
             )
     if c.mode is Mode.COST:
-        need = least_units(c.levels, c.target)
-        _unreachable(c, need, c.target, "target", "target")
-        return replace(c, need=need)
+        targets = least_units(c.levels, c.target)
+        _unreachable(c, targets, c.target, "target", "target")
+        return replace(c, need=targets)
 
     if problem.posts_pool is None:
         raise ValueError("the shortfall mode needs a posts pool")
@@ -455,7 +456,7 @@ def _check_feasible(c: Compiled) -> Compiled:
             f"{_sum_phrase(c.fund_floor, '', money=True)}",
             "fund_pool",
         )
-    need = None
+    need: np.ndarray | None = None
     if problem.fairness is not None:
         required = problem.fairness * c.target
         need = least_units(c.levels, required)
