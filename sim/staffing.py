@@ -17,7 +17,6 @@ from scenarios.schema import Shift, minutes_of_day
 from sim.calendar import DAY, WorkCalendar
 from sim.station import Change
 
-
 GOLDEN = 0.6180339887498949
 
 
