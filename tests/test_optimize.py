@@ -575,3 +575,56 @@ def test_erlang_c_against_textbook_values() -> None:
     curve = erlang_curve(0.3, 8.0, 30.0, 0, 11)
     assert curve.is_monotone() and curve.level[0] == 0.0 and curve.level[-1] > 0.99
     assert curve.concave("majorant").is_concave()
+
+
+# --- pools used in full, scenarios, and sensitivity at scale --------------------------------------
+
+
+def test_an_exact_posts_pool_is_used_in_full() -> None:
+    problem = replace(hand_case(), posts_pool=7, posts_pool_exact=True)  # 6 would saturate both
+    for method in ("milp", "decompose", "greedy"):
+        result = solve(problem, method=method)
+        assert result.posts_total == 7
+        assert result.objective == pytest.approx(2 - 1.7, abs=1e-9)
+
+
+def test_liaoyuan_with_erlang_screening_curves() -> None:
+    from optimize import problem_from_scenario
+    from scenarios import load
+
+    scenario = load("liaoyuan")
+    curves = {
+        c.id: erlang_curve(c.households * 0.004 / 60, 8.0, 30.0, 0, 11).concave("majorant")
+        for c in scenario.communities()
+    }
+    problem = problem_from_scenario(scenario, curves, posts_pool=110)
+    assert problem.fund_pool_yuan == scenario.budget.fund_pool_yuan
+    result = solve(problem)
+    assert result.status is Status.OPTIMAL and result.posts_total == 110
+    assert all(a.funds_yuan >= 100_000 - 1e-6 for a in result.allocation)
+    sensitivity = analyse(problem)
+    assert sensitivity.marginal_post is not None and sensitivity.marginal_post > 0
+    assert "posts_pool" in sensitivity.binding
+    with pytest.raises(InfeasibleError, match="below the floor of 2 posts x 35 communities = 70"):
+        solve(problem.with_pools(posts_pool=60))
+
+
+def test_sensitivity_at_scale_uses_the_decomposition() -> None:
+    rng = np.random.default_rng(3)
+    staff = np.arange(12, dtype=float)
+    communities = tuple(
+        CommunitySpec(
+            f"c{i}",
+            Curve(staff, 1 - np.exp(-staff / rng.uniform(1.5, 4))),
+            0.9,
+            fund_floor_yuan=100_000.0,
+        )
+        for i in range(2_500)
+    )
+    problem = Problem(communities, posts_pool=12_500, fund_pool_yuan=400_000_000.0)
+    sensitivity = analyse(problem)
+    assert set(sensitivity.shadow_prices) == {"posts_pool", "fund_pool"}
+    assert all(p.source == "lagrangian" for p in sensitivity.shadow_prices.values())
+    # the re-solved marginal post is worth about the last post's price
+    post = sensitivity.shadow_prices["posts_pool"].value
+    assert sensitivity.marginal_post == pytest.approx(post, rel=0.05)
