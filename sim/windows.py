@@ -18,6 +18,7 @@ the centre at the horizon.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -49,6 +50,68 @@ def category_windows(scenario: Scenario, street: Street) -> dict[str, float]:
     return split_staff(n, shares)
 
 
+@dataclass(frozen=True)
+class Visits:
+    """A window centre's residents for one replication, in arrival order (first visits only)."""
+
+    arrivals: np.ndarray
+    category: np.ndarray  # index into ``demand.window.categories``
+    service: np.ndarray
+    patience: np.ndarray  # ``inf`` when the scenario has no patience
+    will_return: np.ndarray  # abandoners who come back once (``return_share``)
+
+
+def visit_segments(
+    scenario: Scenario, street: Street, calendar: WorkCalendar
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The centre's arrival rate over the calendar (:func:`sim.arrivals.rate_segments`)."""
+    demand = scenario.demand.window
+    per_day = demand.rate_per_1000_households_per_day * street.households / 1000.0
+    per_day *= street.demand_factor
+    working = [WEEKDAYS.index(d) for d in scenario.calendar.working_days]
+    return rate_segments(calendar, per_day, demand.hour_profile, demand.weekday_profile, working)
+
+
+def draw_visits(
+    scenario: Scenario,
+    street: Street,
+    calendar: WorkCalendar,
+    horizon: float,
+    seed: int,
+    replication: int,
+    segments: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> Visits:
+    """Draw a street centre's residents from its named streams (what :class:`WindowCentre` uses).
+
+    Kept apart from the SimPy process so that other engines (the vectorised fast path in
+    :mod:`sim.fastpath`) see exactly the same residents for the same seed and replication;
+    ``segments`` (from :func:`visit_segments`) may be passed to share them between replications.
+    """
+    demand = scenario.demand.window
+    rng = lambda purpose: generator(seed, replication, street.id, STREAM, purpose)  # noqa: E731
+    if segments is None:
+        segments = visit_segments(scenario, street, calendar)
+    arrivals = arrival_times(rng("arrivals"), segments, horizon)
+    n = len(arrivals)
+    keys = list(demand.categories)
+    shares = np.array([demand.categories[k].share for k in keys])
+    cumulative = np.cumsum(shares)
+    cumulative[-1] = 1.0
+    category = np.searchsorted(cumulative, rng("category").random(n), side="right")
+    category = np.minimum(category, len(keys) - 1)
+    u_service = rng("service").random(n)
+    service = np.empty(n)
+    for index, key in enumerate(keys):
+        mask = category == index
+        service[mask] = inverse_cdf(demand.categories[key].service_min, u_service[mask])
+    if demand.patience_min is not None:
+        patience = inverse_cdf(demand.patience_min, rng("patience").random(n))
+    else:
+        patience = np.full(n, math.inf)
+    will_return = rng("return").random(n) < demand.return_share
+    return Visits(arrivals, category, service, patience, will_return)
+
+
 class WindowCentre:
     def __init__(
         self,
@@ -66,30 +129,13 @@ class WindowCentre:
         self.horizon = horizon
         self.return_share = demand.return_share
         self.return_after = float(demand.return_after_days)
-        rng = lambda purpose: generator(seed, replication, street.id, STREAM, purpose)  # noqa: E731
-
-        per_day = demand.rate_per_1000_households_per_day * street.households / 1000.0
-        per_day *= street.demand_factor
-        working = [WEEKDAYS.index(d) for d in scenario.calendar.working_days]
-        segments = rate_segments(calendar, per_day, demand.hour_profile, demand.weekday_profile, working)
-        self.arrivals = arrival_times(rng("arrivals"), segments, horizon)
-        n = len(self.arrivals)
+        visits = draw_visits(scenario, street, calendar, horizon, seed, replication)
+        self.arrivals = visits.arrivals
+        self.category = visits.category
+        self.service = visits.service
+        self.patience = visits.patience
+        self.will_return = visits.will_return
         keys = list(demand.categories)
-        shares = np.array([demand.categories[k].share for k in keys])
-        cumulative = np.cumsum(shares)
-        cumulative[-1] = 1.0
-        self.category = np.searchsorted(cumulative, rng("category").random(n), side="right")
-        self.category = np.minimum(self.category, len(keys) - 1)
-        u_service = rng("service").random(n)
-        self.service = np.empty(n)
-        for index, key in enumerate(keys):
-            mask = self.category == index
-            self.service[mask] = inverse_cdf(demand.categories[key].service_min, u_service[mask])
-        if demand.patience_min is not None:
-            self.patience = inverse_cdf(demand.patience_min, rng("patience").random(n))
-        else:
-            self.patience = np.full(n, math.inf)
-        self.will_return = rng("return").random(n) < demand.return_share
 
         if scenario.policy.window_mode == "pooled":
             self.schedules = [day_schedule(calendar, street.windows, street.window_shifts)]
