@@ -487,7 +487,7 @@ def _run_plan(
             raise fail(f"--curves {err}") from None
     executor = choose_backend(backend, workers, scheduler)
     streets = sum(1 for _ in scenario.streets())
-    total = 0 if curves is not None else streets * 8 * replications
+    total = 0 if curves is not None else streets * 10 * replications
     total += streets * check_replications
     with progress_bar(total, "planning", quiet or json_out == "-") as advance:
         try:

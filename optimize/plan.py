@@ -162,7 +162,7 @@ def make_plan(
     progress: Any = None,
     case_days: int | None = None,
     case_warmup_days: int | None = None,
-    levels: int = 8,
+    levels: int = 10,
     with_sensitivity: bool = True,
 ) -> Plan:
     """Curves (measured unless given), allocation with sensitivity, and the simulated check."""

@@ -60,11 +60,19 @@ def offered_servers(scenario: Scenario, community: Community) -> float:
     return per_day * work / (day * demand.event_time_share) if day > 0 else math.inf
 
 
+# Curves start well below the load (where the queue is overloaded and service collapses over the
+# horizon), so that budgets too small to meet targets still have a measured price in shortfall.
+START_FRACTION = 0.6
+
+
 def staff_levels(scenario: Scenario, community: Community, levels: int = LEVELS) -> list[int]:
-    """Serving staff levels to measure: from just under the load to ``levels`` above it."""
+    """Serving staff levels to measure: from 60% of the load upwards, ``levels`` of them,
+    spaced so the last is at least 1.5 times the load."""
     _, station = grid_workers(scenario, community)
-    first = max(1, math.floor(offered_servers(scenario, community)))
-    return [station + first + k for k in range(levels)]
+    load = offered_servers(scenario, community)
+    first = max(1, math.floor(START_FRACTION * load))
+    step = max(1, math.ceil((1.5 * load - first) / max(1, levels - 1)))
+    return [station + first + k * step for k in range(levels)]
 
 
 @dataclass(frozen=True)

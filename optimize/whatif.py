@@ -1,0 +1,363 @@
+"""Sensitivity before budgeting: what moves the plan, what each budget buys, how sure it is.
+
+Three analyses, each pure (the CLI writes the tables and charts):
+
+**One at a time** (:func:`one_at_a_time`). Every demand rate, service time, patience, post cost and
+budget figure is moved by -x% and +x% (default 20%) alone, and the plan is made again: the change
+in the total weighted shortfall (fixed pools) and in the posts required to meet every target
+(least cost) are recorded, and parameters are ranked by the larger of the two swings (a tornado).
+The curves depend only on the grid demand, the grid targets and the sites; when a parameter leaves
+those alone (window and enforcement demand, budget figures) the base curves are reused, which is
+exact because the grid simulation never reads them; otherwise they are measured again with the
+same seed (common random numbers), so a swing is the parameter's effect and not noise.
+
+**Budget frontier** (:func:`budget_frontier`). The posts pool (or the fund pool) from low to high:
+the shortfall and the households-weighted service level each pool buys, with the pool's shadow
+price at each point (from :func:`optimize.sensitivity.analyse`).
+
+**Demand uncertainty** (:func:`demand_uncertainty`). Monte Carlo: each draw scales every
+community's grid demand by its own uniform factor in [1 - x, 1 + x] (default 20%), simulates the
+chosen plan's staffing under that demand, and counts whether the community meets its target. The
+result is, per community, the probability of meeting the target with its binomial 95% interval
+(Wilson).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimize.curves import Curve
+from optimize.model import InfeasibleError, Mode, problem_from_scenario
+from optimize.plan import CheckTask
+from optimize.response import measure_curves
+from optimize.sensitivity import analyse
+from optimize.solve import solve
+from scenarios import load
+from scenarios.model import Scenario
+from sim.backends import Serial
+from sim.grids import grid_workers
+
+CURVE_INPUTS = ("demand.grid.", "targets.grid.", "calendar.", "policy.", "districts.", "defaults.")
+
+
+def _mean_path(dist: Any, prefix: str) -> str | None:
+    if dist is None:
+        return None
+    if hasattr(dist, "mean"):
+        return f"{prefix}.mean"
+    if hasattr(dist, "value"):
+        return f"{prefix}.value"
+    return None
+
+
+def parameters(scenario: Scenario) -> list[tuple[str, float, str]]:
+    """(field path, base value, label) of every figure the one-at-a-time analysis moves."""
+    d, b = scenario.demand, scenario.budget
+    out: list[tuple[str, float, str]] = [
+        (
+            "demand.window.rate_per_1000_households_per_day",
+            d.window.rate_per_1000_households_per_day,
+            "window visits rate",
+        ),
+        (
+            "demand.grid.events_per_grid_per_month",
+            d.grid.events_per_grid_per_month,
+            "grid events rate",
+        ),
+        (
+            "demand.enforcement.direct_cases_per_street_per_month",
+            d.enforcement.direct_cases_per_street_per_month,
+            "enforcement cases rate",
+        ),
+        ("demand.grid.event_time_share", d.grid.event_time_share, "grid workers' event time"),
+    ]
+    for key, category in d.window.categories.items():
+        path = _mean_path(category.service_min, f"demand.window.categories.{key}.service_min")
+        if path:
+            out.append((path, _value(category.service_min), f"window service time: {key}"))
+    for name, dist, label in (
+        ("demand.window.patience_min", d.window.patience_min, "window patience"),
+        ("demand.grid.travel_min", d.grid.travel_min, "grid travel time"),
+        ("demand.grid.handling_min", d.grid.handling_min, "grid handling time"),
+        ("demand.enforcement.duration_days", d.enforcement.duration_days, "enforcement case time"),
+    ):
+        path = _mean_path(dist, name)
+        if path:
+            out.append((path, _value(dist), label))
+    out += [
+        ("budget.post_cost_yuan", b.post_cost_yuan, "post cost"),
+        ("budget.posts_pool", float(b.posts_pool), "posts pool"),
+        ("budget.hour_price_yuan", b.hour_price_yuan, "service hour price"),
+        ("budget.purchase_share", b.purchase_share, "fund share buying hours"),
+    ]
+    if b.fund_pool_yuan is not None:
+        out.append(("budget.fund_pool_yuan", b.fund_pool_yuan, "fund pool"))
+    return [p for p in out if p[1] > 0]
+
+
+def _value(dist: Any) -> float:
+    return float(dist.mean if hasattr(dist, "mean") else dist.value)
+
+
+def _moved(path: str, base: float, factor: float) -> list[str]:
+    value = base * factor
+    if path.endswith("_share"):
+        value = min(value, 1.0)
+    if path == "budget.posts_pool":
+        pool = max(0, round(value))
+        # the pool is recruited + converted in the file: keep them consistent
+        return [
+            f"budget.posts_pool={pool}",
+            "budget.posts_recruited=0",
+            f"budget.posts_converted={pool}",
+        ]
+    return [f"{path}={float(value)!r}"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    shortfall: float | None  # weighted shortfall with fixed pools (None: infeasible)
+    posts_required: int | None  # least-cost posts meeting every target (None: infeasible)
+    cost_yuan: float | None
+
+
+@dataclass(frozen=True)
+class OatRow:
+    path: str
+    label: str
+    base: float
+    low: Outcome
+    high: Outcome
+
+    def swing(self, base: Outcome) -> float:
+        """The larger relative change of shortfall or posts required, for ranking."""
+        changes = []
+        for side in (self.low, self.high):
+            for a, b in (
+                (side.shortfall, base.shortfall),
+                (side.posts_required, base.posts_required),
+            ):
+                if a is None or b is None:
+                    changes.append(math.inf)
+                else:
+                    changes.append(abs(a - b) / max(abs(b), 1e-9) if b else abs(a - b))
+        return max(changes)
+
+
+def outcome(scenario: Scenario, curves: dict[str, Curve], solver: str = "HiGHS") -> Outcome:
+    target = scenario.targets.grid.share
+    try:
+        problem = problem_from_scenario(scenario, curves, target=target)
+        shortfall = solve(problem, Mode.SHORTFALL, solver=solver).objective
+    except InfeasibleError:
+        shortfall = None
+    try:
+        problem = problem_from_scenario(scenario, curves, target=target)
+        cost = solve(problem, Mode.COST, solver=solver)
+        posts, yuan = cost.posts_total, cost.cost_yuan
+    except InfeasibleError:
+        posts, yuan = None, None
+    return Outcome(shortfall, posts, yuan)
+
+
+def one_at_a_time(
+    ref: str,
+    overrides: list[str],
+    change: float = 0.2,
+    *,
+    replications: int = 2,
+    seed: int | None = None,
+    case_days: int = 35,
+    case_warmup_days: int = 7,
+    levels: int = 8,
+    executor: Any = None,
+    progress: Any = None,
+    solver: str = "HiGHS",
+) -> tuple[Outcome, list[OatRow]]:
+    """Base outcome and one row per parameter, ranked by swing (largest first)."""
+    scenario = load(ref, overrides)
+
+    def curves_of(s: Scenario) -> dict[str, Curve]:
+        return measure_curves(
+            s, replications, seed, case_days, case_warmup_days, executor, None, levels
+        ).fitted
+
+    base_curves = curves_of(scenario)
+    base = outcome(scenario, base_curves, solver)
+    rows = []
+    for path, value, label in parameters(scenario):
+        sides = []
+        for factor in (1.0 - change, 1.0 + change):
+            moved = load(ref, [*overrides, *_moved(path, value, factor)])
+            reuse = not path.startswith(CURVE_INPUTS)
+            sides.append(outcome(moved, base_curves if reuse else curves_of(moved), solver))
+        rows.append(OatRow(path, label, value, sides[0], sides[1]))
+        if progress is not None:
+            progress(1)
+    rows.sort(key=lambda r: (-r.swing(base), r.path))
+    return base, rows
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    pool: float
+    shortfall: float | None
+    service_level: float | None  # households-weighted mean of the allocation's levels
+    shadow_price: float | None  # shortfall reduced per unit of the pool at this point
+    posts_total: int | None
+    funds_total_yuan: float | None
+
+
+def budget_frontier(
+    scenario: Scenario,
+    curves: dict[str, Curve],
+    pool: str = "posts",
+    steps: int = 9,
+    low: float | None = None,
+    high: float | None = None,
+    solver: str = "HiGHS",
+) -> list[FrontierPoint]:
+    """What each posts pool (or fund pool, in yuan) buys, from ``low`` to ``high``."""
+    base = problem_from_scenario(scenario, curves, target=scenario.targets.grid.share)
+    weights = np.array([c.weight for c in base.communities])
+    if pool == "posts":
+        floor = least_feasible_posts(base, solver)
+        start = low if low is not None else floor
+        stop = high if high is not None else max(scenario.budget.posts_pool * 1.25, floor + steps)
+        values = sorted({round(v) for v in np.linspace(start, stop, steps)})
+    elif pool == "funds":
+        floor = sum(c.fund_floor_yuan for c in base.communities)
+        start = low if low is not None else floor
+        stop = (
+            high
+            if high is not None
+            else max((scenario.budget.fund_pool_yuan or floor) * 1.5, floor + 1e5)
+        )
+        values = list(np.linspace(start, stop, steps))
+    else:
+        raise ValueError(f"pool must be 'posts' or 'funds', got {pool!r}")
+    points = []
+    for value in values:
+        problem = (
+            base.with_pools(posts_pool=int(value))
+            if pool == "posts"
+            else base.with_pools(fund_pool_yuan=float(value))
+        )
+        try:
+            result = solve(problem, Mode.SHORTFALL, solver=solver)
+            sens = analyse(problem, Mode.SHORTFALL, solver=solver)
+        except InfeasibleError:
+            points.append(FrontierPoint(float(value), None, None, None, None, None))
+            continue
+        levels = np.array([a.service_level for a in result.allocation or ()])
+        name = "posts_pool" if pool == "posts" else "fund_pool"
+        price = sens.shadow_prices.get(name)
+        points.append(
+            FrontierPoint(
+                pool=float(value),
+                shortfall=result.objective,
+                service_level=float((levels * weights).sum() / weights.sum())
+                if len(levels)
+                else None,
+                shadow_price=None if price is None else price.value,
+                posts_total=result.posts_total,
+                funds_total_yuan=result.funds_total_yuan,
+            )
+        )
+    return points
+
+
+def least_feasible_posts(problem: Any, solver: str = "HiGHS") -> int:
+    """The smallest posts pool the problem accepts (bisection on the infeasibility check)."""
+    low = sum(c.posts_floor for c in problem.communities)
+    high = max(low, problem.posts_pool or low)
+    while _infeasible(problem.with_pools(posts_pool=high), solver):
+        high *= 2
+    while low < high:
+        middle = (low + high) // 2
+        if _infeasible(problem.with_pools(posts_pool=middle), solver):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _infeasible(problem: Any, solver: str) -> bool:
+    try:
+        solve(problem, Mode.SHORTFALL, solver=solver, method="greedy")
+    except InfeasibleError:
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    community_id: str
+    probability: float
+    low: float  # Wilson 95% interval
+    high: float
+    draws: int
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def demand_uncertainty(
+    ref: str,
+    overrides: list[str],
+    staff: dict[str, float],
+    targets: dict[str, float],
+    draws: int = 16,
+    spread: float = 0.2,
+    seed: int = 11,
+    case_days: int = 35,
+    case_warmup_days: int = 7,
+    executor: Any = None,
+    progress: Any = None,
+) -> list[Uncertainty]:
+    """Probability that each community meets its target under demand drawn +-``spread``."""
+    scenario = load(ref, overrides)
+    ids = [c.id for c in scenario.communities()]
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x5EED])))
+    factors = rng.uniform(1.0 - spread, 1.0 + spread, size=(draws, len(ids)))
+    met = dict.fromkeys(ids, 0)
+    executor = executor if executor is not None else Serial()
+    for draw in range(draws):
+        sets = [
+            f"{c.path}.demand_factor={float(c.demand_factor * factors[draw, i])!r}"
+            for i, c in enumerate(scenario.communities())
+        ]
+        drawn = load(ref, [*overrides, *sets])
+        station = {c.id: grid_workers(drawn, c)[1] for c in drawn.communities()}
+        work = [
+            CheckTask(
+                street.id,
+                draw,
+                seed + 7919,
+                case_days,
+                case_warmup_days,
+                tuple((c.id, max(0.0, staff[c.id] - station[c.id])) for c in street.communities),
+            )
+            for street in drawn.streets()
+        ]
+        for _, shares in executor(drawn, work, None):
+            for community, share in shares.items():
+                share = 1.0 if share != share else share
+                met[community] += int(share >= targets[community] - 1e-12)
+        if progress is not None:
+            progress(1)
+    out = []
+    for community in ids:
+        lo, hi = wilson(met[community], draws)
+        out.append(Uncertainty(community, met[community] / draws, lo, hi, draws))
+    return out
