@@ -7,6 +7,7 @@ exit code 2 with one line on stderr; anything else is a bug and prints its trace
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -622,6 +623,252 @@ def allocate(
         None,
         None,
     )
+
+
+@app.command()
+def sensitivity(
+    file: ScenarioArg = "liaoyuan",
+    plan_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Use the plan in this folder (written by jiedao plan --out) instead of "
+            "making one.",
+        ),
+    ] = None,
+    change: Annotated[
+        float, typer.Option(min=0.01, max=0.9, help="One-at-a-time change, as a share.")
+    ] = 0.2,
+    draws: Annotated[
+        int, typer.Option(min=0, max=10_000, help="Monte Carlo draws of demand; 0 skips.")
+    ] = 16,
+    spread: Annotated[
+        float, typer.Option(min=0.0, max=0.9, help="Demand drawn within +-spread.")
+    ] = 0.2,
+    replications: Annotated[int, typer.Option("--replications", "-r", min=1, max=100)] = 2,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    lang: Annotated[str, typer.Option(help="Chart and header language: zh or en.")] = "zh",
+    set_: SetOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+    json_out: JsonOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    backend: BackendOption = "process",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Sensitivity before budgeting: what moves the plan, what each budget buys, how sure it is.
+
+    One-at-a-time +-change on every demand rate, service time, patience, post cost and budget
+    figure (ranked, tornado chart); the budget frontier for posts and funds with shadow prices;
+    and the probability each community meets its target when demand is uncertain.
+
+    Example: jiedao sensitivity liaoyuan --change 0.2 --out sens
+    """
+    import time as _time
+
+    from export import sensitivity as report
+    from export.plan import CurvesFileError, read_curves
+    from optimize.model import InfeasibleError, problem_from_scenario
+    from optimize.plan import make_plan
+    from optimize.whatif import budget_frontier, demand_uncertainty, one_at_a_time
+
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang: expected zh or en, got {lang!r}")
+    began = _time.perf_counter()
+    with user_errors():
+        scenario = load(file, set_ or [])
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise fail(f"--out {out}: exists and is not a folder")
+        clash = [n for n in report.FILES if (out / n).exists()] if out.exists() else []
+        if clash and not force:
+            raise fail(f"--out {out}: {', '.join(clash)} already there; use --force to replace")
+    executor = choose_backend(backend, workers, scheduler)
+    communities = {c.id: c for c in scenario.communities()}
+    quiet = quiet or json_out == "-"
+    try:
+        if plan_dir is not None:
+            try:
+                fitted = read_curves(plan_dir / "curves.csv", set(communities))
+                allocation = json.loads((plan_dir / "plan.json").read_text("utf-8"))["allocation"]
+            except (OSError, KeyError, ValueError, CurvesFileError) as err:
+                raise fail(f"--plan {plan_dir}: {err}") from None
+            fitted = {
+                k: c if c.is_monotone() and c.is_concave() else c.concave()
+                for k, c in fitted.items()
+            }
+            problem = problem_from_scenario(scenario, fitted, target=scenario.targets.grid.share)
+            spy = problem.staff_per_yuan
+            nonserving = {c.id: c.nonserving_posts for c in problem.communities}
+            staff = {
+                row["community_id"]: row["posts_proposed"]
+                - nonserving[row["community_id"]]
+                + row["funds_proposed_yuan"] * spy
+                for row in allocation
+            }
+            targets = {row["community_id"]: row["target"] for row in allocation}
+        else:
+            with progress_bar(
+                sum(1 for _ in scenario.streets()) * 10 * replications, "planning", quiet
+            ) as advance:
+                made = make_plan(
+                    scenario,
+                    replications=replications,
+                    check_replications=0,
+                    seed=seed,
+                    executor=executor,
+                    progress=advance,
+                    with_sensitivity=False,
+                )
+            fitted = made.fitted
+            staff = {a.community_id: a.staff_equivalents for a in made.result.allocation or ()}
+            targets = {a.community_id: a.target for a in made.result.allocation or ()}
+        from optimize.whatif import parameters
+
+        with progress_bar(len(parameters(scenario)), "one at a time", quiet) as advance:
+            base, rows = one_at_a_time(
+                file,
+                set_ or [],
+                change,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                progress=advance,
+            )
+        posts = budget_frontier(scenario, fitted, "posts")
+        funds = budget_frontier(scenario, fitted, "funds")
+        with progress_bar(draws, "demand draws", quiet) as advance:
+            uncertainty = (
+                demand_uncertainty(
+                    file,
+                    set_ or [],
+                    staff,
+                    targets,
+                    draws=draws,
+                    spread=spread,
+                    seed=seed if seed is not None else scenario.simulation.seed,
+                    executor=executor,
+                    progress=advance,
+                )
+                if draws
+                else []
+            )
+    except InfeasibleError as err:
+        raise fail(str(err)) from None
+    doc = report.document(
+        scenario.name,
+        change,
+        base,
+        rows,
+        posts,
+        funds,
+        uncertainty,
+        spread,
+        _time.perf_counter() - began,
+    )
+    if out is not None:
+        written = report.write(doc, out, sensitivity_charts(doc, lang))
+        typer.echo(f"wrote {len(written)} files to {out}", err=True)
+    if json_out is not None:
+        emit_json(doc, json_out)
+        if json_out == "-":
+            return
+    typer.echo(render_sensitivity(doc))
+
+
+def sensitivity_charts(doc: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
+    try:
+        from export import charts
+    except ImportError:  # pragma: no cover - charts are core, but never lose the tables
+        return []
+    base = doc["base"]["posts_required"] or 0
+    tornado_rows = [
+        (
+            row["label"],
+            (row["posts_required_low"] or 0) - base,
+            (row["posts_required_high"] or 0) - base,
+        )
+        for row in doc["one_at_a_time"]
+    ]
+    frontier = [
+        (p["pool"], p["service_level"], p["shadow_price"])
+        for p in doc["frontier_posts"]
+        if p["service_level"] is not None
+    ]
+    from export.labels import label
+
+    return [
+        ("tornado", charts.tornado(tornado_rows, label("sensitivity", lang), lang)),
+        ("frontier", charts.budget_frontier(frontier, label("posts", lang), lang)),
+    ]
+
+
+def render_sensitivity(doc: dict[str, Any]) -> str:
+    base = doc["base"]
+    lines = [
+        f"Sensitivity of {doc['scenario']}: +-{doc['change']:.0%} one at a time; base plan "
+        f"needs {base['posts_required']} posts (cost ¥{(base['cost_yuan'] or 0):,.0f}/year), "
+        f"weighted shortfall {base['shortfall']}",
+        "",
+    ]
+
+    def show(value: Any) -> str:
+        return "infeasible" if value is None else f"{value:,.4g}"
+
+    rows = [
+        [
+            r["rank"],
+            r["label"],
+            show(r["posts_required_low"]),
+            show(r["posts_required_high"]),
+            show(r["shortfall_low"]),
+            show(r["shortfall_high"]),
+        ]
+        for r in doc["one_at_a_time"]
+    ]
+    lines.append(
+        format_table(
+            [
+                "rank",
+                "parameter",
+                "posts needed (-)",
+                "posts needed (+)",
+                "shortfall (-)",
+                "shortfall (+)",
+            ],
+            rows,
+        )
+    )
+    lines += [
+        "",
+        format_table(
+            ["posts pool", "service level", "shortfall", "shadow price per post"],
+            [
+                [p["pool"], show(p["service_level"]), show(p["shortfall"]), show(p["shadow_price"])]
+                for p in doc["frontier_posts"]
+            ],
+        ),
+    ]
+    if doc["demand_uncertainty"]:
+        risky = sorted(doc["demand_uncertainty"], key=lambda u: u["probability_target_met"])[:10]
+        lines += [
+            "",
+            f"demand +-{doc['demand_spread']:.0%}: probability of meeting the target "
+            "(least sure first)",
+            format_table(
+                ["community", "P(target met)", "95% interval"],
+                [
+                    [
+                        u["community_id"],
+                        f"{u['probability_target_met']:.0%}",
+                        f"{u['ci95_low']:.0%}-{u['ci95_high']:.0%}",
+                    ]
+                    for u in risky
+                ],
+            ),
+        ]
+    return "\n".join(lines)
 
 
 def render_plan(plan: Any) -> str:
