@@ -168,6 +168,31 @@ def scenario_show(
     typer.echo(render_summary(summary))
 
 
+@scenario_app.command("generate")
+def scenario_generate(
+    communities: Annotated[int, typer.Option("--communities", "-n", min=1, max=200_000,
+                                             help="How many communities.")] = 300,
+    seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same city.")] = 1,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the TOML here (default: stdout).")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Write a synthetic city of N communities: for scale tests, or to start a real city from.
+
+    Example: jiedao scenario generate --communities 5000 --seed 7 --out province.toml
+    """
+    from scenarios.generate import generate
+
+    if out is not None and out.exists() and not force:
+        raise fail(f"--out {out}: already exists; use --force to replace")
+    text = generate(communities, seed)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_text(out, text)
+        typer.echo(f"wrote {out}: {communities:,} communities", err=True)
+
+
 def render_summary(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     budget = summary["budget"]
