@@ -1,0 +1,190 @@
+"""Paired comparison of scenarios with common random numbers (``sim.compare``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from export.table import format_table
+from scenarios import load
+from sim.compare import (
+    SCHEMA,
+    check_compatible,
+    compare,
+    compare_table_rows,
+    paired_difference,
+)
+from sim.run import run
+
+SHORT = {"days": 5, "case_days": 20, "case_warmup_days": 5}
+WINDOWS_ONLY = ("window",)
+
+
+def _run(ref: str, overrides: tuple[str, ...] = (), reps: int = 3, seed: int = 5, **kw):
+    options = {**SHORT, **kw}
+    return run(load(ref, list(overrides)), reps, seed, **options)
+
+
+def _entry(document, site, stream):
+    return next(e for e in document["results"] if e["site"] == site and e["stream"] == stream)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return _run("liaoyuan")
+
+
+def test_fewer_windows_make_window_waits_significantly_longer(base):
+    fewer = _run("liaoyuan", ("districts.*.streets.*.windows=2",))
+    document = compare([base, fewer], ["now", "two-windows"])
+    assert document["schema"] == SCHEMA
+    assert document["baseline"] == "now"
+    assert (document["seed"], document["replications"], document["days"]) == (5, 3, 5)
+    wait = _entry(document, "city", "window")["metrics"]["wait_mean_min"]
+    diff = wait["differences"]["two-windows"]
+    assert diff["significant"] is True
+    assert (
+        diff["mean"] > 0 and diff["ci95"] < diff["mean"]
+    )  # sign right: fewer clerks, longer waits
+    assert wait["scenarios"]["two-windows"]["mean"] > wait["scenarios"]["now"]["mean"]
+    assert math.isclose(
+        diff["mean"],
+        wait["scenarios"]["two-windows"]["mean"] - wait["scenarios"]["now"]["mean"],
+        abs_tol=1e-5,
+    )
+    # same residents in both runs: first visits do not change with staffing (return visits do)
+    first = [
+        r.per_replication("city", "window", "arrivals")
+        - r.per_replication("city", "window", "returning")
+        for r in (base, fewer)
+    ]
+    assert np.array_equal(first[0], first[1])
+    # streets and communities are shared, so they are compared too
+    assert {e["level"] for e in document["results"]} == {"city", "district", "street", "community"}
+    assert document["not_compared"] == {"now": [], "two-windows": []}
+
+
+def test_identical_pair_is_not_significant_anywhere(base):
+    again = _run("liaoyuan")
+    document = compare([base, again], ["a", "b"])
+    checked = 0
+    for entry in document["results"]:
+        for metric, item in entry["metrics"].items():
+            diff = item["differences"]["b"]
+            if diff["n"] == 0:
+                continue
+            assert diff["mean"] == 0, (entry["site"], metric)
+            assert diff["ci95"] == 0, (entry["site"], metric)
+            assert diff["significant"] is False, (entry["site"], metric)
+            checked += 1
+    assert checked > 100
+
+
+def test_paired_interval_is_narrower_than_the_unpaired_one():
+    # a small change: one clerk more in one street of 17 (Tai'an has 3)
+    reps = 4
+    a = _run("liaoyuan", reps=reps, streams=WINDOWS_ONLY)
+    b = _run(
+        "liaoyuan", ("districts.xian.streets.taian.windows=4",), reps=reps, streams=WINDOWS_ONLY
+    )
+    document = compare([a, b], ["now", "one-more"])
+    for site in ("city", "xian"):
+        item = _entry(document, site, "window")["metrics"]["wait_mean_min"]
+        paired = item["differences"]["one-more"]["ci95"]
+        ci_a = item["scenarios"]["now"]["ci95"]
+        ci_b = item["scenarios"]["one-more"]["ci95"]
+        unpaired = math.sqrt(ci_a**2 + ci_b**2)
+        assert paired < unpaired / 5, site  # the noise both runs share cancels
+    # away from the change nothing moves at all
+    other = _entry(document, "longshan/dongji", "window")["metrics"]["wait_mean_min"]
+    assert other["differences"]["one-more"]["mean"] == 0
+
+
+def test_before_and_after_the_reform_compare_at_city_and_district_level():
+    before = _run("liaoyuan-before")
+    after = _run("liaoyuan")
+    document = compare([before, after], ["before", "after"])
+    levels = {e["level"] for e in document["results"]}
+    assert levels == {"city", "district"}
+    sites = {e["site"] for e in document["results"]}
+    assert sites == {"city", "longshan", "xian", "dongfeng"}
+    assert "longshan/centre" in document["not_compared"]["before"]
+    assert "longshan/dongji" in document["not_compared"]["after"]
+    streams = {e["stream"] for e in document["results"] if e["site"] == "city"}
+    assert streams == {"window", "grid", "enforcement"}
+    wait = _entry(document, "longshan", "window")["metrics"]["wait_mean_min"]
+    assert set(wait["scenarios"]) == {"before", "after"}
+    assert set(wait["differences"]) == {"after"}
+    headers, rows = compare_table_rows(document)
+    assert headers[:5] == ["site", "stream", "metric", "before", "after"]
+    assert headers[5:] == ["after - before", "significant"]
+    assert rows and all(row[0] == "city" for row in rows)
+    assert all(len(row) == len(headers) for row in rows)
+    assert all(row[-1] in ("yes", "no", "n/a") for row in rows)
+    share = next(r for r in rows if r[1] == "window" and r[2] == "target_share")
+    assert share[3].endswith("%") or "% ±" in share[3]
+    assert " pp" in share[5]
+    assert "city" in format_table(headers, rows)
+    _, district_rows = compare_table_rows(document, metrics=("wait_mean_min",), level="district")
+    assert {r[0] for r in district_rows} == {"longshan", "xian", "dongfeng"}
+    _, all_rows = compare_table_rows(document, metrics=("wait_mean_min",), level=None)
+    assert {r[0] for r in all_rows} == {"city", "longshan", "xian", "dongfeng"}
+
+
+def test_three_scenarios_and_a_metric_filter(base):
+    more = _run("liaoyuan", ("districts.*.streets.*.windows=6",))
+    fewer = _run("liaoyuan", ("districts.*.streets.*.windows=3",))
+    document = compare([base, more, fewer], ["now", "more", "fewer"], metrics=["wait_mean_min"])
+    city = _entry(document, "city", "window")["metrics"]
+    assert set(city) == {"wait_mean_min"}
+    diffs = city["wait_mean_min"]["differences"]
+    assert list(diffs) == ["more", "fewer"]
+    assert diffs["more"]["mean"] <= 0 <= diffs["fewer"]["mean"]
+    headers, rows = compare_table_rows(document, metrics=("wait_mean_min",))
+    assert headers[-4:] == ["more - now", "significant", "fewer - now", "significant"]
+
+
+def test_one_replication_gives_no_interval_and_no_verdict():
+    a = _run("liaoyuan", reps=1, streams=WINDOWS_ONLY)
+    b = _run("liaoyuan", ("districts.*.streets.*.windows=2",), reps=1, streams=WINDOWS_ONLY)
+    document = compare([a, b], ["a", "b"])
+    diff = _entry(document, "city", "window")["metrics"]["wait_mean_min"]["differences"]["b"]
+    assert diff["mean"] > 0 and diff["ci95"] is None and diff["significant"] is None
+    _, rows = compare_table_rows(document, metrics=("wait_mean_min",))
+    assert rows[0][-1] == "n/a"
+
+
+def test_runs_that_cannot_be_paired_are_refused(base):
+    other_seed = _run("liaoyuan", seed=6, streams=WINDOWS_ONLY)
+    with pytest.raises(ValueError, match="seed differs"):
+        compare([base, other_seed], ["a", "b"])
+    other_reps = _run("liaoyuan", reps=2, streams=WINDOWS_ONLY)
+    with pytest.raises(ValueError, match="replications differs"):
+        check_compatible([base, other_reps], ["a", "b"])
+    other_days = _run("liaoyuan", days=6, streams=WINDOWS_ONLY)
+    with pytest.raises(ValueError, match="days differs"):
+        check_compatible([base, other_days], ["a", "b"])
+    with pytest.raises(ValueError, match="at least two"):
+        check_compatible([base], ["a"])
+    with pytest.raises(ValueError, match="both named"):
+        check_compatible([base, base], ["a", "a"])
+    with pytest.raises(ValueError, match="names"):
+        check_compatible([base, base], ["a"])
+
+
+def test_paired_difference_by_hand():
+    a = np.array([1.0, 2.0, 3.0, np.nan])
+    b = np.array([2.0, 2.5, 4.5, 9.0])
+    diff = paired_difference(a, b)
+    d = np.array([1.0, 0.5, 1.5])
+    half = 4.302652729911275 * d.std(ddof=1) / math.sqrt(3)  # t(0.975, 2)
+    assert diff["n"] == 3
+    assert math.isclose(diff["mean"], 1.0)
+    assert math.isclose(diff["ci95"], half, rel_tol=1e-5)
+    assert diff["significant"] is False  # half-width 1.24 > 1
+    assert paired_difference(a[:3], b[:3] + 5)["significant"] is True
+    assert paired_difference(np.array([np.nan]), np.array([1.0]))["mean"] is None
+    constant = paired_difference(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
+    assert constant["ci95"] == 0 and constant["significant"] is True
