@@ -170,11 +170,13 @@ def scenario_show(
 
 @scenario_app.command("generate")
 def scenario_generate(
-    communities: Annotated[int, typer.Option("--communities", "-n", min=1, max=200_000,
-                                             help="How many communities.")] = 300,
+    communities: Annotated[
+        int, typer.Option("--communities", "-n", min=1, max=200_000, help="How many communities.")
+    ] = 300,
     seed: Annotated[int, typer.Option(min=0, help="Seed: same seed, same city.")] = 1,
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Write the TOML here (default: stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the TOML here (default: stdout).")
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Write a synthetic city of N communities: for scale tests, or to start a real city from.
@@ -647,6 +649,238 @@ def allocate(
         "serial",
         None,
         None,
+    )
+
+
+RunOptions = dict[str, Any]
+
+
+@app.command()
+def compare(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Two or more scenarios (files or built-in names); the first is the baseline."
+        ),
+    ] = None,
+    variant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--variant",
+            help="NAME:PATH=VALUE: a variant of the (single) scenario, repeatable; "
+            "several PATH=VALUE for one NAME are separated by ';'.",
+        ),
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=2, max=10_000)
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
+    warmup: Annotated[int | None, typer.Option(min=0)] = None,
+    case_days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
+    case_warmup: Annotated[int | None, typer.Option(min=0)] = None,
+    level: Annotated[
+        str, typer.Option(help="Table level: city, district, street, community.")
+    ] = "city",
+    set_: SetOption = None,
+    json_out: JsonOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    backend: BackendOption = "process",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Compare scenarios with paired replications (common random numbers).
+
+    Per metric and site: each scenario's value, the difference from the first with its 95% CI,
+    and whether it is significant. Before and after the Liaoyuan reform:
+
+    Example: jiedao compare liaoyuan-before liaoyuan
+    Example: jiedao compare liaoyuan --variant "4 windows:districts.*.streets.*.windows=4"
+    """
+    from sim.compare import compare as compare_runs
+    from sim.compare import compare_table_rows
+
+    refs = list(files or [])
+    runs: list[tuple[str, str, list[str]]] = []  # (name, ref, overrides)
+    if variant:
+        if len(refs) > 1:
+            raise fail("--variant compares variants of one scenario: give one file")
+        base = refs[0] if refs else "liaoyuan"
+        runs.append((base, base, list(set_ or [])))
+        for item in variant:
+            name, sep, sets = item.partition(":")
+            if not sep or not name.strip() or "=" not in sets:
+                raise fail(f"--variant {item}: expected NAME:PATH=VALUE[;PATH=VALUE...]")
+            runs.append(
+                (
+                    name.strip(),
+                    base,
+                    [*(set_ or []), *[s.strip() for s in sets.split(";") if s.strip()]],
+                )
+            )
+    else:
+        if len(refs) < 2:
+            raise fail("compare needs two or more scenarios, or one with --variant")
+        runs = [(ref, ref, list(set_ or [])) for ref in refs]
+    names = [name for name, _, _ in runs]
+    if len(set(names)) != len(names):
+        raise fail(f"scenario names repeat: {', '.join(names)}; use --variant names")
+    with user_errors():
+        scenarios = [load(ref, sets) for _, ref, sets in runs]
+    first = scenarios[0]
+    reps = replications or first.simulation.replications
+    root = seed if seed is not None else first.simulation.seed
+    try:
+        horizon = Horizon.of(first, days, warmup, case_days, case_warmup)
+    except ValueError as err:
+        raise fail(str(err)) from None
+    if reps < 2:
+        raise fail("compare needs at least 2 replications for confidence intervals")
+    executor = choose_backend(backend, workers, scheduler)
+    total = sum(reps * sum(1 for _ in s.streets()) for s in scenarios)
+    results = []
+    with progress_bar(total, "simulating", quiet or json_out == "-") as advance:
+        for scenario in scenarios:
+            results.append(
+                simulate_run(
+                    scenario,
+                    replications=reps,
+                    seed=root,
+                    days=horizon.days,
+                    warmup_days=horizon.warmup_days,
+                    case_days=horizon.case_days,
+                    case_warmup_days=horizon.case_warmup_days,
+                    progress=advance,
+                    executor=executor,
+                )
+            )
+    try:
+        document = compare_runs(results, names)
+    except ValueError as err:
+        raise fail(str(err)) from None
+    if json_out is not None:
+        emit_json(document, json_out)
+        if json_out == "-":
+            return
+    if level not in ("city", "district", "street", "community"):
+        raise fail(f"--level: expected city, district, street or community, got {level!r}")
+    headers, rows = compare_table_rows(document, level=level)
+    typer.echo(
+        f"Paired comparison ({reps} replications, seed {root}); differences are each "
+        f"scenario minus {names[0]}, with 95% CIs; * = significant"
+    )
+    typer.echo(format_table(headers, rows))
+
+
+@app.command()
+def sweep(
+    file: ScenarioArg = "liaoyuan",
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            help="PATH=SPEC with SPEC a,b,c or a..b or a..b:step (repeatable; full factorial).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for points.jsonl and sweep.json; a re-run resumes there."
+        ),
+    ] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-r", min=1)] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
+    warmup: Annotated[int | None, typer.Option(min=0)] = None,
+    case_days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
+    case_warmup: Annotated[int | None, typer.Option(min=0)] = None,
+    set_: SetOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Discard points recorded in --out by a sweep with other arguments."
+        ),
+    ] = False,
+    json_out: JsonOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    backend: BackendOption = "process",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Simulate every combination of --vary levels; each finished point is recorded at once.
+
+    An interrupted sweep (Ctrl-C, a crash) resumes when run again with the same arguments into
+    the same folder: points already recorded are skipped, none is lost or repeated.
+
+    Example: jiedao sweep liaoyuan --vary 'districts.*.streets.*.windows=2..6' --out sweep-windows
+    """
+    from sim.sweep import parse_vary, points, read_points, run_sweep
+
+    if not vary:
+        raise fail("sweep needs at least one --vary PATH=SPEC")
+    if out is None:
+        raise fail("sweep needs --out DIR to record its points")
+    with user_errors():
+        varies = [parse_vary(v) for v in vary]
+        load(file, set_ or [])
+    settings = {
+        "replications": replications,
+        "seed": seed,
+        "days": days,
+        "warmup": warmup,
+        "case_days": case_days,
+        "case_warmup": case_warmup,
+    }
+    executor = choose_backend(backend, workers, scheduler)
+
+    def run_point(scenario: Any, point: dict[str, Any]) -> dict[str, Any]:
+        results = simulate_run(
+            scenario,
+            replications=replications,
+            seed=seed,
+            days=days,
+            warmup_days=warmup,
+            case_days=case_days,
+            case_warmup_days=case_warmup,
+            executor=executor,
+        )
+        document = results.to_json()
+        city = [r for r in document["results"] if r["level"] in ("city", "district")]
+        return {
+            "runtime_s": document["runtime_s"],
+            "residents": document["residents_simulated"],
+            "warnings": document["warnings"],
+            "results": city,
+        }
+
+    total = len(points(varies))
+    try:
+        with user_errors(), progress_bar(total, "sweeping", quiet or json_out == "-") as advance:
+            summary = run_sweep(
+                file,
+                list(set_ or []),
+                varies,
+                out,
+                run_point,
+                progress=advance,
+                settings=settings,
+                force=force,
+            )
+    except KeyboardInterrupt:
+        kept = len(read_points(out))
+        typer.echo(
+            f"interrupted: {kept} of {total} points are recorded in {out}; run the same "
+            "command again to finish the rest",
+            err=True,
+        )
+        raise typer.Exit(code=130) from None
+    if json_out is not None:
+        emit_json(summary, json_out)
+        if json_out == "-":
+            return
+    typer.echo(
+        f"sweep: {summary['total']} points, {summary['ran']} run now, "
+        f"{summary['skipped']} already recorded, in {out}/points.jsonl"
     )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -84,11 +85,14 @@ class ProcessPool:
         if self.workers <= 1 or len(work) <= 1:
             return Serial()(scenario, work, progress)
         parts = chunks(work, self.workers * self.chunks_per_worker)
-        # forkserver: workers fork from a clean server process, not from this one (which may
-        # run a progress-bar thread); spawn where fork is not available
-        method = (
-            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        )
+        # fork when this process runs no other thread (workers start at once, with every module
+        # already imported); otherwise a forked child could inherit a lock held by another
+        # thread, so workers fork from a clean forkserver; spawn where neither exists
+        methods = multiprocessing.get_all_start_methods()
+        if "fork" in methods and threading.active_count() == 1:
+            method = "fork"
+        else:
+            method = "forkserver" if "forkserver" in methods else "spawn"
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(["sim.model", "sim.run"])
