@@ -50,6 +50,7 @@ SetOption = Annotated[
         help="Override a field: PATH=VALUE, e.g. districts.*.streets.*.windows=4 (repeatable).",
     ),
 ]
+LangOption = Annotated[str, typer.Option("--lang", help="Labels and headers: zh or en.")]
 BackendOption = Annotated[
     str,
     typer.Option("--backend", help="Where replications run: serial, process (all cores) or dask."),
@@ -96,6 +97,11 @@ def user_errors() -> Iterator[None]:
         yield
     except ScenarioError as err:
         raise fail(str(err)) from None
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang: expected zh or en, got {lang!r}")
 
 
 def choose_backend(name: str, workers: int | None, scheduler: str | None) -> Any:
@@ -314,6 +320,14 @@ def simulate(
     set_: SetOption = None,
     json_out: JsonOption = None,
     worst: Annotated[int, typer.Option(min=0, help="How many worst sites to list.")] = 10,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for simulate.json and the waiting-time chart (PNG, SVG)."
+        ),
+    ] = None,
+    force: ForceOption = False,
+    lang: LangOption = "zh",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     backend: BackendOption = "process",
     workers: WorkersOption = None,
@@ -335,6 +349,8 @@ def simulate(
     reps = replications or scenario.simulation.replications
     streets = sum(1 for _ in scenario.streets())
     executor = choose_backend(backend, workers, scheduler)
+    _check_lang(lang)
+    _check_out(out, force, ("simulate.json", "waits.png", "waits.svg"))
     with progress_bar(reps * streets, "simulating", quiet or json_out == "-") as advance:
         results = simulate_run(
             scenario,
@@ -346,7 +362,16 @@ def simulate(
             case_warmup_days=horizon.case_warmup_days,
             progress=advance,
             executor=executor,
+            keep_records=out is not None,
         )
+    if out is not None:
+        from export.charts import save_figure, wait_distribution
+
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "simulate.json", dumps_json(results.to_json()))
+        waits, targets = results_waits(results)
+        save_figure(wait_distribution(waits, targets, lang), out / "waits")
+        typer.echo(f"wrote {out}/simulate.json, waits.png, waits.svg", err=True)
     for warning in results.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if json_out is not None:
@@ -354,6 +379,33 @@ def simulate(
         if json_out == "-":
             return
     typer.echo(render_simulation(results, worst))
+
+
+def results_waits(results: Results) -> tuple[dict[str, Any], dict[str, float | None]]:
+    """Every resident's wait in minutes per stream (served ones), and the stream's wait target."""
+    records = results.records or []
+    h = results.horizon
+    waits: dict[str, list[Any]] = {"window": [], "grid": [], "enforcement": []}
+    for record in records:
+        for station in record.windows:
+            keep = ~np.isnan(station.start) & (station.arrival >= h.warmup_days * 1440.0)
+            waits["window"].append((station.start - station.arrival)[keep])
+        for grid in record.grids:
+            for team in grid.teams:
+                keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * 1440.0)
+                waits["grid"].append((team.start - team.arrival)[keep])
+        for team in record.enforcement:
+            keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * 1440.0)
+            waits["enforcement"].append((team.start - team.arrival)[keep])
+    targets = results.scenario.targets
+    return (
+        {k: np.concatenate(v) if v else np.empty(0) for k, v in waits.items()},
+        {
+            "window": targets.window.max_wait_min,
+            "grid": targets.grid.urgent_response_h * 60.0,
+            "enforcement": None,
+        },
+    )
 
 
 def _pm(results: Results, site: str, stream: str, name: str, fmt: str = "{:.1f}") -> str:
@@ -458,14 +510,15 @@ OutOption = Annotated[
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing files in --out.")]
 
 
-def _check_out(out: Path | None, force: bool) -> None:
-    from export.plan import existing
+def _check_out(out: Path | None, force: bool, names: tuple[str, ...] | None = None) -> None:
+    """Refuse to replace existing outputs without --force (checked before any work)."""
+    from export.plan import FILES
 
     if out is None:
         return
     if out.exists() and not out.is_dir():
         raise fail(f"--out {out}: exists and is not a folder")
-    clash = existing(out) if out.exists() else []
+    clash = [n for n in (names or FILES) if (out / n).exists()] if out.exists() else []
     if clash and not force:
         raise fail(f"--out {out}: {', '.join(clash)} already there; use --force to replace")
 
@@ -682,6 +735,14 @@ def compare(
     level: Annotated[
         str, typer.Option(help="Table level: city, district, street, community.")
     ] = "city",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for compare.json and the before/after chart (PNG, SVG)."
+        ),
+    ] = None,
+    force: ForceOption = False,
+    lang: LangOption = "zh",
     set_: SetOption = None,
     json_out: JsonOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
@@ -736,6 +797,8 @@ def compare(
         raise fail(str(err)) from None
     if reps < 2:
         raise fail("compare needs at least 2 replications for confidence intervals")
+    _check_lang(lang)
+    _check_out(out, force, ("compare.json", "before_after.png", "before_after.svg"))
     executor = choose_backend(backend, workers, scheduler)
     total = sum(reps * sum(1 for _ in s.streets()) for s in scenarios)
     results = []
@@ -758,6 +821,14 @@ def compare(
         document = compare_runs(results, names)
     except ValueError as err:
         raise fail(str(err)) from None
+    if out is not None:
+        from export.charts import before_after, save_figure
+
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "compare.json", dumps_json(document))
+        figure = before_after(before_after_rows(document, names, lang), lang)
+        save_figure(figure, out / "before_after")
+        typer.echo(f"wrote {out}/compare.json, before_after.png, before_after.svg", err=True)
     if json_out is not None:
         emit_json(document, json_out)
         if json_out == "-":
@@ -770,6 +841,30 @@ def compare(
         f"scenario minus {names[0]}, with 95% CIs; * = significant"
     )
     typer.echo(format_table(headers, rows))
+
+
+def before_after_rows(document: dict[str, Any], names: list[str], lang: str) -> list[Any]:
+    """City figures of the first two scenarios for the before/after chart."""
+    from export.labels import label_or
+
+    wanted = [
+        ("window", "wait_mean_min"),
+        ("window", "target_share"),
+        ("grid", "wait_mean_min"),
+        ("grid", "target_share"),
+        ("enforcement", "target_share"),
+    ]
+    rows = []
+    for entry in document["results"]:
+        if entry["level"] != "city":
+            continue
+        for stream, metric in wanted:
+            if entry["stream"] == stream and metric in entry["metrics"]:
+                values = entry["metrics"][metric]["scenarios"]
+                a, b = values[names[0]], values[names[1]]
+                name = f"{label_or(stream, lang)}: {label_or(metric, lang)}"
+                rows.append((name, a["mean"] or 0.0, a["ci95"], b["mean"] or 0.0, b["ci95"]))
+    return rows
 
 
 @app.command()
@@ -932,17 +1027,11 @@ def sensitivity(
     from optimize.plan import make_plan
     from optimize.whatif import budget_frontier, demand_uncertainty, one_at_a_time
 
-    if lang not in ("zh", "en"):
-        raise fail(f"--lang: expected zh or en, got {lang!r}")
+    _check_lang(lang)
     began = _time.perf_counter()
     with user_errors():
         scenario = load(file, set_ or [])
-    if out is not None:
-        if out.exists() and not out.is_dir():
-            raise fail(f"--out {out}: exists and is not a folder")
-        clash = [n for n in report.FILES if (out / n).exists()] if out.exists() else []
-        if clash and not force:
-            raise fail(f"--out {out}: {', '.join(clash)} already there; use --force to replace")
+    _check_out(out, force, report.FILES)
     executor = choose_backend(backend, workers, scheduler)
     communities = {c.id: c for c in scenario.communities()}
     quiet = quiet or json_out == "-"
