@@ -267,9 +267,29 @@ STREAM_LABEL = {
 WAIT_UNIT = {"window": "min", "grid": "min", "enforcement": "days"}
 
 
+INTERRUPTED = (
+    "interrupted: no output was written (files are written whole, at the end, or not at all)"
+)
+
+
 @contextlib.contextmanager
-def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Any]:
-    """A progress bar on stderr (never stdout, which may carry JSON); silent with --quiet."""
+def progress_bar(
+    total: int, label: str, quiet: bool, interrupted: str = INTERRUPTED
+) -> Iterator[Any]:
+    """A progress bar on stderr (never stdout, which may carry JSON); silent with --quiet.
+
+    Ctrl-C during the work ends with ``interrupted`` on stderr and exit code 130.
+    """
+    try:
+        with _bar(total, label, quiet) as advance:
+            yield advance
+    except KeyboardInterrupt:
+        typer.echo(f"\n{interrupted}", err=True)
+        raise typer.Exit(code=130) from None
+
+
+@contextlib.contextmanager
+def _bar(total: int, label: str, quiet: bool) -> Iterator[Any]:
     if quiet or total <= 1:
         yield None
         return
@@ -917,7 +937,11 @@ def sweep(
         raise fail("sweep needs --out DIR to record its points")
     with user_errors():
         varies = [parse_vary(v) for v in vary]
-        load(file, set_ or [])
+        base = load(file, set_ or [])
+    try:
+        Horizon.of(base, days, warmup, case_days, case_warmup)
+    except ValueError as err:
+        raise fail(str(err)) from None
     settings = {
         "replications": replications,
         "seed": seed,
@@ -949,26 +973,28 @@ def sweep(
         }
 
     total = len(points(varies))
-    try:
-        with user_errors(), progress_bar(total, "sweeping", quiet or json_out == "-") as advance:
-            summary = run_sweep(
-                file,
-                list(set_ or []),
-                varies,
-                out,
-                run_point,
-                progress=advance,
-                settings=settings,
-                force=force,
+
+    class Kept(str):  # the message is made when Ctrl-C comes, with the points kept by then
+        def __str__(self) -> str:
+            return (
+                f"interrupted: {len(read_points(out))} of {total} points are recorded in "
+                f"{out}; run the same command again to finish the rest"
             )
-    except KeyboardInterrupt:
-        kept = len(read_points(out))
-        typer.echo(
-            f"interrupted: {kept} of {total} points are recorded in {out}; run the same "
-            "command again to finish the rest",
-            err=True,
+
+    with (
+        user_errors(),
+        progress_bar(total, "sweeping", quiet or json_out == "-", interrupted=Kept()) as advance,
+    ):
+        summary = run_sweep(
+            file,
+            list(set_ or []),
+            varies,
+            out,
+            run_point,
+            progress=advance,
+            settings=settings,
+            force=force,
         )
-        raise typer.Exit(code=130) from None
     if json_out is not None:
         emit_json(summary, json_out)
         if json_out == "-":
