@@ -61,6 +61,8 @@ from sim.model import CALENDAR_SLACK_DAYS
 from sim.windows import draw_visits, visit_segments
 
 INF = math.inf
+CHUNK = 50_000  # residents per block of replications (see fcfs_waits)
+MIN_ROWS = 256  # rows of the recursion per block, at least
 Intervals = Sequence[tuple[float, float]] | np.ndarray
 
 
@@ -160,8 +162,11 @@ def _solve(
     expiry: np.ndarray | None,
     init: np.ndarray,
     breaks: np.ndarray,
+    lengths: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_kernel` with the per-row lunch push where it is exact, the general one elsewhere."""
+    """:func:`_kernel` with the per-row lunch push where it is exact, the general one elsewhere.
+
+    ``lengths``: residents per row (at least one), the rest of a column is padding."""
     if len(breaks) == 0:
         return _kernel(aeff, svc, expiry, init, None, None)
     first = aeff[0] if len(aeff) else np.full(aeff.shape[1], INF)  # rows are never empty
@@ -171,7 +176,8 @@ def _solve(
     lunch = (padded[k, 0], padded[k, 1])
     following = padded[k + 1, 0]
     starts, final = _kernel(aeff, svc, expiry, init, lunch, None)
-    latest = np.where(aeff > -INF, starts, -INF).max(axis=0, initial=-INF)
+    # starts never decrease down a row (FCFS), so the latest is the last resident's
+    latest = starts[lengths - 1, np.arange(len(lengths))]
     redo = np.flatnonzero(latest >= following)
     if len(redo):
         table = _push_table(breaks)
@@ -234,14 +240,74 @@ def fcfs_waits(
     (R, N) or None (nobody abandons). ``split`` cuts rows at closures (exact either way; see the
     module docstring).
 
-    Returns (R, N) arrays: ``start`` and ``end`` of service (NaN if not served), ``wait`` (to the
-    start, or the patience of an abandoner), and masks ``served``, ``abandoned``, ``valid`` (not
-    padding) and ``overtime`` (started inside a closure that began after the resident arrived).
+    Returns (R, N) arrays: ``start`` of service (NaN if not served; it ends at ``start +
+    services``), ``wait`` (to the start, or the patience of an abandoner), and masks ``served``,
+    ``abandoned``, ``valid`` (not padding) and ``overtime`` (started inside a closure that began
+    after the resident arrived). Replications are worked in blocks of about ``CHUNK`` residents.
     """
     a = np.atleast_2d(np.asarray(arrivals, dtype=float))
     s = np.atleast_2d(np.asarray(services, dtype=float))
     if s.shape != a.shape:
         raise ValueError("arrivals and services differ in shape")
+    p = None if patience is None else np.atleast_2d(np.asarray(patience, dtype=float))
+    if p is not None and p.shape != a.shape:
+        raise ValueError("patience must have the shape of arrivals")
+    r_count = a.shape[0]
+    c_rows = np.broadcast_to(np.asarray(servers, dtype=np.int64), (r_count,))
+    if (c_rows < 1).any():
+        raise ValueError("every station needs at least one server")
+    breaks = _merge(_intervals(closed, "closed"))
+    shut = _intervals(closures, "closures")
+    if len(shut) > 1 and (shut[1:, 0] < shut[:-1, 1]).any():
+        raise ValueError("closures must not overlap")
+
+    out = {
+        "start": np.full(a.shape, np.nan),
+        "wait": np.full(a.shape, np.nan),
+        "served": np.zeros(a.shape, dtype=bool),
+        "abandoned": np.zeros(a.shape, dtype=bool),
+        "valid": np.zeros(a.shape, dtype=bool),
+        "overtime": np.zeros(a.shape, dtype=bool),
+    }
+    # blocks of replications of about CHUNK residents, but of at least MIN_ROWS rows of the
+    # recursion: every step still spans hundreds of rows, and the temporaries stay small
+    counts = (a < INF).sum(axis=1)
+    rows_of = np.minimum(counts, 1)
+    if split and len(shut) and a.shape[1]:
+        first = np.searchsorted(shut[:, 0], a[:, 0], "right")
+        last = np.searchsorted(shut[:, 0], a[np.arange(r_count), np.maximum(counts - 1, 0)],
+                               "right")
+        rows_of = np.where(counts > 0, last - first + 1, 0)
+    bounds = [0]
+    residents = rows = 0
+    for r, (n, k) in enumerate(zip(counts.tolist(), rows_of.tolist(), strict=True)):
+        if r > 0 and residents + n > CHUNK and rows >= MIN_ROWS:
+            bounds.append(r)
+            residents = rows = 0
+        residents += n
+        rows += k
+    bounds.append(r_count)
+    for i0, i1 in zip(bounds[:-1], bounds[1:], strict=True):
+        part = slice(i0, i1)
+        block = _block(a[part], s[part], None if p is None else p[part], c_rows[part], breaks,
+                       shut, split)
+        valid = block["valid"]
+        out["valid"][part] = valid
+        for key in ("start", "wait", "served", "abandoned", "overtime"):
+            out[key][part][valid] = block[key]
+    return out
+
+
+def _block(
+    a: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray | None,
+    c_rows: np.ndarray,
+    breaks: np.ndarray,
+    shut: np.ndarray,
+    split: bool,
+) -> dict[str, np.ndarray]:
+    """:func:`fcfs_waits` for a block of replications; (R, N) ``valid``, the rest flat."""
     r_count, n_count = a.shape
     valid = a < INF
     counts = valid.sum(axis=1)
@@ -257,22 +323,10 @@ def fcfs_waits(
         step_down[rep_start[1:-1] - 1] = False
         if step_down.any():
             raise ValueError("arrivals must be sorted in every row")
-    c_rows = np.broadcast_to(np.asarray(servers, dtype=np.int64), (r_count,))
-    if (c_rows < 1).any():
-        raise ValueError("every station needs at least one server")
     sf = s[valid]
     if not (sf >= 0).all():
         raise ValueError("service times must be non-negative")
-    ef: np.ndarray | None = None
-    if patience is not None:
-        p = np.atleast_2d(np.asarray(patience, dtype=float))
-        if p.shape != a.shape:
-            raise ValueError("patience must have the shape of arrivals")
-        ef = af + p[valid]
-    breaks = _merge(_intervals(closed, "closed"))
-    shut = _intervals(closures, "closures")
-    if len(shut) > 1 and (shut[1:, 0] < shut[:-1, 1]).any():
-        raise ValueError("closures must not overlap")
+    ef = None if p is None else af + p[valid]
 
     # segment k of a replication: residents arriving in [close_{k-1}, close_k)
     k_count = len(shut) + 1
@@ -296,13 +350,17 @@ def fcfs_waits(
     keep = lengths > 0
     lengths, row_rep = lengths[keep], row_rep[keep]
     rows = len(lengths)
-    row_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if rows else lengths
     steps = int(lengths.max()) if rows else 0
-    depth = np.arange(steps)[:, None]
-    gather = np.where(depth < lengths[None, :], row_start[None, :] + depth, total)
+    # (steps, rows): a row's residents down a column; ``order`` lists them as the C-order walk
+    # over ``filled`` meets them (step by step, across the rows)
+    filled = np.arange(steps)[:, None] < lengths[None, :]
+    row_start = np.cumsum(lengths) - lengths
+    order = (row_start[None, :] + np.arange(steps)[:, None])[filled]
 
     def columns(values: np.ndarray, fill: float) -> np.ndarray:
-        return np.append(values, fill)[gather]
+        out = np.full((steps, rows), fill)
+        out[filled] = values[order]
+        return out
 
     # padding leaves the servers as they were: it starts at once (-inf) and takes no time, or
     # abandons at once (expiry -inf) when there is patience
@@ -312,20 +370,19 @@ def fcfs_waits(
     c_max = int(c_rows.max()) if r_count else 1
     c_of_row = c_rows[row_rep]
     empty = np.where(np.arange(c_max + 1)[:, None] < c_of_row[None, :], -INF, INF)
-    starts, final = _solve(aeff_t, svc_t, exp_t, empty, breaks)
+    starts, final = _solve(aeff_t, svc_t, exp_t, empty, breaks, lengths)
 
     def rerun(todo: np.ndarray, init: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e = None if exp_t is None else exp_t[:, todo]
-        return _solve(aeff_t[:, todo], svc_t[:, todo], e, init, breaks)
+        return _solve(aeff_t[:, todo], svc_t[:, todo], e, init, breaks, lengths[todo])
 
     if rows:
         new_rep = np.concatenate([[True], row_rep[1:] != row_rep[:-1]])
         _chain(starts, final, aeff_t[0], new_rep, c_of_row, rerun)
 
     # back to residents
-    row_of = np.repeat(np.arange(rows), lengths)
-    depth_of = np.arange(total) - np.repeat(row_start, lengths)
-    t = starts.ravel()[depth_of * rows + row_of]
+    t = np.empty(total)
+    t[order] = starts[filled]
     served = t <= ef if ef is not None else np.ones(total, dtype=bool)
     wait = t - af
     if ef is not None:
@@ -342,20 +399,14 @@ def fcfs_waits(
             k = np.searchsorted(shut[:, 0], t[later], "right") - 1
             overtime[later] = (k >= 0) & (t[later] < shut[np.maximum(k, 0), 1])
 
-    def full(values: np.ndarray, fill: Any) -> np.ndarray:
-        out = np.full(a.shape, fill, dtype=values.dtype)
-        out[valid] = values
-        return out
-
     start = np.where(served, t, np.nan)
     return {
-        "start": full(start, np.nan),
-        "end": full(start + sf, np.nan),
-        "wait": full(wait, np.nan),
-        "served": full(served, False),
-        "abandoned": full(~served, False),
         "valid": valid,
-        "overtime": full(overtime, False),
+        "start": start,
+        "wait": wait,
+        "served": served,
+        "abandoned": ~served,
+        "overtime": overtime,
     }
 
 

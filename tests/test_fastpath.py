@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim import fastpath
 from sim.calendar import DAY, WorkCalendar
 from sim.fastpath import (
     calendar_intervals,
@@ -234,12 +235,22 @@ def test_backlog_through_the_night_is_carried():
 # --- vectorisation changes nothing ---------------------------------------------------------------
 
 
-def test_replications_at_once_equal_each_alone():
+def test_replications_at_once_equal_each_alone(monkeypatch):
     scenario = calendar_scenario(windows=2, rate=120.0)
     inputs = window_station_inputs(scenario, "d/s", 6, 17, 21)
     servers = np.array([1, 2, 3, 2, 2, 4])
     together = fcfs_waits(inputs.arrivals, inputs.services, servers, inputs.closed,
                           inputs.closures, inputs.patience)
+    monkeypatch.setattr(fastpath, "CHUNK", 2_000)  # blocks of a replication or two
+    monkeypatch.setattr(fastpath, "MIN_ROWS", 1)
+    blocks_run = []
+    block = fastpath._block
+    monkeypatch.setattr(fastpath, "_block", lambda *a: blocks_run.append(1) or block(*a))
+    blocks = fcfs_waits(inputs.arrivals, inputs.services, servers, inputs.closed,
+                        inputs.closures, inputs.patience)
+    assert len(blocks_run) >= 3
+    for key, value in together.items():
+        np.testing.assert_array_equal(blocks[key], value)
     for r in range(6):
         n = inputs.counts[r]
         alone = fcfs_waits(inputs.arrivals[r, :n], inputs.services[r, :n], int(servers[r]),
