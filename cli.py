@@ -50,6 +50,18 @@ SetOption = Annotated[
         help="Override a field: PATH=VALUE, e.g. districts.*.streets.*.windows=4 (repeatable).",
     ),
 ]
+SeedOption = Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")]
+DaysOption = Annotated[
+    int | None,
+    typer.Option(min=1, max=3660, help="Window horizon in days (default: the scenario's)."),
+]
+WarmupOption = Annotated[int | None, typer.Option(min=0, help="Window warm-up days, discarded.")]
+CaseDaysOption = Annotated[
+    int | None, typer.Option(min=1, max=3660, help="Grid and enforcement horizon in days.")
+]
+CaseWarmupOption = Annotated[
+    int | None, typer.Option(min=0, help="Grid and enforcement warm-up days, discarded.")
+]
 LangOption = Annotated[str, typer.Option("--lang", help="Labels and headers: zh or en.")]
 BackendOption = Annotated[
     str,
@@ -57,7 +69,7 @@ BackendOption = Annotated[
 ]
 WorkersOption = Annotated[
     int | None,
-    typer.Option("--workers", min=1, help="Processes for --backend process [default: cores]."),
+    typer.Option("--workers", min=1, help="Processes for --backend process (default: all cores)."),
 ]
 SchedulerOption = Annotated[
     str | None,
@@ -128,7 +140,7 @@ def emit_json(document: dict[str, Any], target: str) -> None:
 def scenario_validate(
     files: Annotated[
         list[str] | None,
-        typer.Argument(help="Scenario files or built-in names [default: liaoyuan]."),
+        typer.Argument(help="Scenario files or built-in names (default: liaoyuan)."),
     ] = None,
     set_: SetOption = None,
 ) -> None:
@@ -319,24 +331,14 @@ def simulate(
             "-r",
             min=1,
             max=10_000,
-            help="Independent replications [default: the scenario's].",
+            help="Independent replications (default: the scenario's).",
         ),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="Root seed [default: the scenario's].")
-    ] = None,
-    days: Annotated[
-        int | None, typer.Option(min=1, max=3660, help="Window horizon in days.")
-    ] = None,
-    warmup: Annotated[
-        int | None, typer.Option(min=0, help="Window warm-up days, discarded.")
-    ] = None,
-    case_days: Annotated[
-        int | None, typer.Option(min=1, max=3660, help="Grid and enforcement horizon in days.")
-    ] = None,
-    case_warmup: Annotated[
-        int | None, typer.Option(min=0, help="Grid/enforcement warm-up days.")
-    ] = None,
+    seed: SeedOption = None,
+    days: DaysOption = None,
+    warmup: WarmupOption = None,
+    case_days: CaseDaysOption = None,
+    case_warmup: CaseWarmupOption = None,
     set_: SetOption = None,
     json_out: JsonOption = None,
     worst: Annotated[int, typer.Option(min=0, help="How many worst sites to list.")] = 10,
@@ -637,7 +639,7 @@ def plan(
         typer.Option(min=0, max=1000, help="Replications of the check (fresh seeds); 0 skips it."),
     ] = 5,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Root seed [default: the scenario's].")
+        int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")
     ] = None,
     solver: Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")] = "HiGHS",
     fairness: Annotated[
@@ -747,11 +749,11 @@ def compare(
     replications: Annotated[
         int | None, typer.Option("--replications", "-r", min=2, max=10_000)
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0)] = None,
-    days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
-    warmup: Annotated[int | None, typer.Option(min=0)] = None,
-    case_days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
-    case_warmup: Annotated[int | None, typer.Option(min=0)] = None,
+    seed: SeedOption = None,
+    days: DaysOption = None,
+    warmup: WarmupOption = None,
+    case_days: CaseDaysOption = None,
+    case_warmup: CaseWarmupOption = None,
     level: Annotated[
         str, typer.Option(help="Table level: city, district, street, community.")
     ] = "city",
@@ -904,11 +906,11 @@ def sweep(
         ),
     ] = None,
     replications: Annotated[int | None, typer.Option("--replications", "-r", min=1)] = None,
-    seed: Annotated[int | None, typer.Option(min=0)] = None,
-    days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
-    warmup: Annotated[int | None, typer.Option(min=0)] = None,
-    case_days: Annotated[int | None, typer.Option(min=1, max=3660)] = None,
-    case_warmup: Annotated[int | None, typer.Option(min=0)] = None,
+    seed: SeedOption = None,
+    days: DaysOption = None,
+    warmup: WarmupOption = None,
+    case_days: CaseDaysOption = None,
+    case_warmup: CaseWarmupOption = None,
     set_: SetOption = None,
     force: Annotated[
         bool,

@@ -24,15 +24,12 @@ import numpy as np
 
 from optimize.curves import Curve
 from optimize.model import Mode, problem_from_scenario
-from optimize.response import MeasuredCurves, measure_curves
+from optimize.response import MeasuredCurves, grid_target_shares, measure_curves
 from optimize.sensitivity import Sensitivity, analyse
 from optimize.solve import Result, solve
 from scenarios.model import Scenario
 from sim.backends import Serial
-from sim.calendar import DAY, WorkCalendar
 from sim.grids import grid_workers
-from sim.model import CALENDAR_SLACK_DAYS, simulate_street
-from sim.monitor import grid_metrics
 from sim.run import summarise
 
 # Fresh seeds for the check: the curves' root seed shifted by a fixed odd constant, so the check's
@@ -50,24 +47,15 @@ class CheckTask:
     workers: tuple[tuple[str, float], ...]
 
     def __call__(self, scenario: Scenario) -> tuple[int, dict[str, float]]:
-        record = simulate_street(
+        return self.replication, grid_target_shares(
             scenario,
             self.street,
             self.replication,
             self.seed,
-            1,
             self.case_days,
-            0,
             self.case_warmup_days,
-            streams=("grid",),
-            grid_workers=dict(self.workers),
+            dict(self.workers),
         )
-        calendar = WorkCalendar.build(scenario.calendar, self.case_days + CALENDAR_SLACK_DAYS)
-        span = (self.case_warmup_days * DAY, self.case_days * DAY)
-        return self.replication, {
-            g.community: grid_metrics([g], *span, scenario.targets.grid, calendar)["target_share"]
-            for g in record.grids
-        }
 
 
 @dataclass(frozen=True)

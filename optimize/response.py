@@ -88,25 +88,46 @@ class CurveTask:
     workers: tuple[tuple[str, float], ...]  # community id -> grid workers at this level
 
     def __call__(self, scenario: Scenario) -> tuple[str, int, int, dict[str, float]]:
-        record = simulate_street(
+        shares = grid_target_shares(
             scenario,
             self.street,
             self.replication,
             self.seed,
-            1,
             self.case_days,
-            0,
             self.case_warmup_days,
-            streams=("grid",),
-            grid_workers=dict(self.workers),
+            dict(self.workers),
         )
-        calendar = WorkCalendar.build(scenario.calendar, self.case_days + CALENDAR_SLACK_DAYS)
-        span = (self.case_warmup_days * DAY, self.case_days * DAY)
-        shares = {
-            g.community: grid_metrics([g], *span, scenario.targets.grid, calendar)["target_share"]
-            for g in record.grids
-        }
         return self.street, self.level, self.replication, shares
+
+
+def grid_target_shares(
+    scenario: Scenario,
+    street: str,
+    replication: int,
+    seed: int,
+    case_days: int,
+    case_warmup_days: int,
+    workers: dict[str, float],
+) -> dict[str, float]:
+    """Each community's grid target share in one replication of a street, at given staffing."""
+    record = simulate_street(
+        scenario,
+        street,
+        replication,
+        seed,
+        1,
+        case_days,
+        0,
+        case_warmup_days,
+        streams=("grid",),
+        grid_workers=workers,
+    )
+    calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS)
+    span = (case_warmup_days * DAY, case_days * DAY)
+    return {
+        g.community: grid_metrics([g], *span, scenario.targets.grid, calendar)["target_share"]
+        for g in record.grids
+    }
 
 
 @dataclass(frozen=True)
