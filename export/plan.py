@@ -78,7 +78,9 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
                         "households": c.households,
                         "posts_current": c.posts,
                         "posts_proposed": a.posts if a else None,
-                        "funds_standard_yuan": scenario.budget.fund_standard_yuan.get(c.type, 0.0),
+                        "funds_standard_yuan": dict(scenario.budget.fund_standard_yuan).get(
+                            c.type, 0.0
+                        ),
                         "funds_proposed_yuan": round(a.funds_yuan, 2) if a else None,
                         "purchased_hours": round(a.purchased_hours, 1) if a else None,
                         "service_level": _round(level),
@@ -277,7 +279,7 @@ def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
             raise CurvesFileError(
                 f"{label}: line {line}: stream: only 'grid' curves are allocated, got {stream!r}"
             )
-        values = []
+        values: list[float | None] = []
         for field in ("staff", "service_level", "service_level_ci95"):
             raw = (row.get(field) or "").strip()
             if raw == "" and field == "service_level_ci95":

@@ -230,7 +230,7 @@ def budget_frontier(
         stop = high if high is not None else max(scenario.budget.posts_pool * 1.25, floor + steps)
         values = sorted({round(v) for v in np.linspace(start, stop, steps)})
     elif pool == "funds":
-        floor = sum(c.fund_floor_yuan for c in base.communities)
+        floor = float(np.sum([c.fund_floor_yuan for c in base.communities]))
         start = low if low is not None else floor
         stop = (
             high

@@ -42,7 +42,7 @@ def summarise(scenario: Scenario) -> dict[str, Any]:
         }
         for c in scenario.communities()
     ]
-    fund_total = sum(c["funds_yuan"] for c in communities)
+    fund_total = sum(float(c["funds_yuan"]) for c in communities)  # type: ignore[arg-type]
     return {
         "schema": "jiedao.scenario.show/1",
         "scenario": scenario.name,

@@ -81,7 +81,7 @@ class EnforcementTeam:
         ]
         env.process(self._arrive())
 
-    def _make_duration(self, k: int):  # type: ignore[no-untyped-def]
+    def _make_duration(self, k: int):
         work_days = self.work_days[k]
         calendar = self.calendar
 
@@ -97,7 +97,7 @@ class EnforcementTeam:
         self.work_days[k].append(float(days))
         self.stations[k].arrive(row)
 
-    def _arrive(self):  # type: ignore[no-untyped-def]
+    def _arrive(self):
         env = self.env
         for i in range(len(self.direct)):
             t = float(self.direct[i])

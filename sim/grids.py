@@ -86,7 +86,8 @@ class CommunityGrids:
         patrol = rng("patrol").random(n) < demand.patrol_share
         self.travel = np.where(patrol, 0.0, inverse_cdf(demand.travel_min, rng("travel").random(n)))
         self.handling = inverse_cdf(demand.handling_min, rng("handling").random(n))
-        route_shares = np.array([demand.routing.get(r, 0.0) for r in ROUTES])
+        routing: dict[str, float] = dict(demand.routing)
+        route_shares = np.array([routing.get(r, 0.0) for r in ROUTES])
         cumulative = np.cumsum(route_shares)
         cumulative[-1] = 1.0
         self.route = np.minimum(
@@ -124,7 +125,7 @@ class CommunityGrids:
         self.station = Station(env, self.station_table, self.station_schedule, on_done=self._closed)
         env.process(self._arrive())
 
-    def _arrive(self):  # type: ignore[no-untyped-def]
+    def _arrive(self):
         env = self.env
         service = self.travel + self.handling
         for i in range(len(self.arrivals)):
@@ -140,7 +141,7 @@ class CommunityGrids:
             self.team_index[i] = k
             self.teams[k].arrive(row)
 
-    def _make_route(self, table: Table):  # type: ignore[no-untyped-def]
+    def _make_route(self, table: Table):
         def route(row: int) -> None:
             event = table.origin[row]
             where = self.route[event]

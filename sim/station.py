@@ -113,7 +113,7 @@ class Station:
 
     # --- staffing schedule ----------------------------------------------------------------------
 
-    def _run_schedule(self):  # type: ignore[no-untyped-def]
+    def _run_schedule(self):
         env = self.env
         for change in self.schedule:
             if change.time > env.now:
@@ -163,7 +163,7 @@ class Station:
         done.callbacks.append(self._finish)
 
     def _finish(self, event: simpy.Event) -> None:
-        row: int = event._value  # type: ignore[attr-defined]
+        row: int = event._value
         table = self.table
         now = self.env.now
         table.end[row] = now

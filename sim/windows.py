@@ -2,8 +2,9 @@
 
 Residents arrive as a non-homogeneous Poisson process (:mod:`sim.arrivals`) with a matter category;
 their service time comes from the category's distribution. Windows are either pooled (一窗通办:
-any clerk serves any matter, one queue) or specialised (one queue and its own clerks per category;
-clerks split by ``specialised_windows`` or, if not given, in proportion to each category's workload).
+any clerk serves any matter, one queue) or specialised (one queue and its own clerks per
+category; clerks split by ``specialised_windows`` or, if not given, in proportion to each
+category's workload).
 
 A resident whose patience runs out leaves; a share ``return_share`` of those come back once,
 ``return_after_days`` working days later at the same point of the working day. With ``at_closing =
@@ -146,14 +147,20 @@ class WindowCentre:
             self.station_of = np.arange(len(keys))
         self.tables = [Table() for _ in self.schedules]
         self.stations = [
-            Station(env, table, schedule, at_closing=demand.at_closing,
-                    on_leave=self._make_on_leave(table), priorities=1)
+            Station(
+                env,
+                table,
+                schedule,
+                at_closing=demand.at_closing,
+                on_leave=self._make_on_leave(table),
+                priorities=1,
+            )
             for table, schedule in zip(self.tables, self.schedules, strict=True)
         ]
         self.returning: list[set[int]] = [set() for _ in self.tables]
         env.process(self._arrive())
 
-    def _arrive(self):  # type: ignore[no-untyped-def]
+    def _arrive(self):
         env = self.env
         arrivals, service, patience = self.arrivals, self.service, self.patience
         category, station_of = self.category, self.station_of
@@ -163,10 +170,12 @@ class WindowCentre:
             if t > env.now:
                 yield env.timeout(t - env.now)
             k = int(station_of[category[i]])
-            row = tables[k].add(t, float(service[i]), t + float(patience[i]), 0, i, int(category[i]))
+            row = tables[k].add(
+                t, float(service[i]), t + float(patience[i]), 0, i, int(category[i])
+            )
             stations[k].arrive(row)
 
-    def _make_on_leave(self, table: Table):  # type: ignore[no-untyped-def]
+    def _make_on_leave(self, table: Table):
         def on_leave(row: int, when: float) -> None:
             resident = table.origin[row]
             k = int(self.station_of[self.category[resident]])
@@ -186,10 +195,14 @@ class WindowCentre:
         return on_leave
 
     def _come_back(self, event: simpy.Event) -> None:
-        k, resident = event._value  # type: ignore[attr-defined]
+        k, resident = event._value
         now = self.env.now
         row = self.tables[k].add(
-            now, float(self.service[resident]), now + float(self.patience[resident]), 0, resident,
+            now,
+            float(self.service[resident]),
+            now + float(self.patience[resident]),
+            0,
+            resident,
             int(self.category[resident]),
         )
         self.returning[k].add(row)
