@@ -1248,7 +1248,7 @@ def render_sensitivity(doc: dict[str, Any]) -> str:
 
 
 def render_plan(plan: Any) -> str:
-    from export.plan import allocation_rows
+    from export.plan import allocation_rows, window_rows
 
     r, s = plan.result, plan.sensitivity
     lines = [
@@ -1285,6 +1285,17 @@ def render_plan(plan: Any) -> str:
             f"  check ({plan.check_replications} replications, fresh seeds): "
             f"{met}/{len(plan.checks)} communities meet their target; "
             f"{agree}/{len(plan.checks)} agree with their curve within the CIs"
+        )
+    if plan.clerks is not None:
+        c = plan.clerks
+        rows_w = window_rows(plan)
+        more = sum(1 for r in rows_w if (r["clerks_proposed"] or 0) > r["clerks_current"])
+        fewer = sum(1 for r in rows_w if (r["clerks_proposed"] or 0) < r["clerks_current"])
+        met = sum(ch.target_met for ch in c.checks.values())
+        lines.append(
+            f"  window clerks (一窗通办): {c.result.posts_total} of {c.pool} needed; more at "
+            f"{more} streets, fewer at {fewer}; check: {met}/{len(c.checks)} streets meet the "
+            "window target (windows.csv)"
         )
     rows = [
         [

@@ -53,9 +53,41 @@ ALLOCATION_ZH = (
     "是否达标",
     "每增一岗边际值",
 )
+WINDOW_COLUMNS = (
+    "street_id",
+    "street",
+    "district",
+    "households",
+    "clerks_current",
+    "clerks_proposed",
+    "planned_level",
+    "service_level",
+    "service_level_ci95",
+    "target",
+    "target_met",
+)
+WINDOW_ZH = (
+    "街道编号",
+    "街道",
+    "区县",
+    "户数",
+    "现有窗口人员",
+    "建议窗口人员",
+    "计划达标率",
+    "服务达标率",
+    "达标率95%置信半宽",
+    "目标",
+    "是否达标",
+)
 CURVE_COLUMNS = ("community_id", "stream", "staff", "service_level", "service_level_ci95")
 CURVE_ZH = ("社区编号", "业务", "人员当量", "服务达标率", "95%置信半宽")
-FILES = ("allocation.csv", "allocation.xlsx", "curves.csv", "plan.json")
+FILES = (
+    "allocation.csv",
+    "allocation.xlsx",
+    "curves.csv",
+    "plan.json",
+    "windows.csv",
+)
 
 
 def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -92,6 +124,34 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
                         "marginal_value_per_post": _round(a.marginal_value_per_post) if a else None,
                     }
                 )
+    return rows
+
+
+def window_rows(plan: Plan) -> list[dict[str, Any]]:
+    """Clerks per street (pooled windows), with the check's service level."""
+    if plan.clerks is None:
+        return []
+    by_id = plan.clerks.result.by_id()
+    rows = []
+    for district in plan.scenario.districts:
+        for street in district.streets:
+            check = plan.clerks.checks.get(street.id)
+            allocation = by_id.get(street.id)
+            rows.append(
+                {
+                    "street_id": street.id,
+                    "street": street.name_zh or street.name,
+                    "district": district.name_zh or district.name,
+                    "households": street.households,
+                    "clerks_current": street.windows,
+                    "clerks_proposed": allocation.posts if allocation else None,
+                    "planned_level": _round(check.planned_level) if check else None,
+                    "service_level": _round(check.level) if check else None,
+                    "service_level_ci95": _round(check.ci95) if check else None,
+                    "target": check.target if check else None,
+                    "target_met": check.target_met if check else None,
+                }
+            )
     return rows
 
 
@@ -163,6 +223,15 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             ],
         }
     document["allocation"] = allocation_rows(plan)
+    if plan.clerks is not None:
+        document["windows"] = {
+            "clerks_pool": plan.clerks.pool,
+            "clerks_total": plan.clerks.result.posts_total,
+            "status": plan.clerks.result.status.value,
+            "objective": plan.clerks.result.objective,
+            "binding_constraints": list(plan.clerks.result.binding or ()),
+            "streets": window_rows(plan),
+        }
     document["checks"] = [
         {
             "community_id": c.community_id,
@@ -220,23 +289,21 @@ def existing(out: Path, names: tuple[str, ...] = FILES) -> list[str]:
 
 
 def write_plan(plan: Plan, out: Path) -> list[Path]:
-    """Write the plan's four files into ``out`` (atomically, each)."""
+    """Write the plan's files into ``out``, each atomically (windows.csv where windows pool)."""
     out.mkdir(parents=True, exist_ok=True)
-    allocation, curves = allocation_rows(plan), curve_rows(plan)
-    written = []
-    for name, data in (
+    allocation, curves, windows = allocation_rows(plan), curve_rows(plan), window_rows(plan)
+    sheets = [("allocation", ALLOCATION_COLUMNS, ALLOCATION_ZH, allocation)]
+    files = [
         ("allocation.csv", csv_bytes(ALLOCATION_COLUMNS, allocation)),
         ("curves.csv", csv_bytes(CURVE_COLUMNS, curves)),
-        (
-            "allocation.xlsx",
-            xlsx_bytes(
-                [
-                    ("allocation", ALLOCATION_COLUMNS, ALLOCATION_ZH, allocation),
-                    ("curves", CURVE_COLUMNS, CURVE_ZH, curves),
-                ]
-            ),
-        ),
-    ):
+    ]
+    if windows:
+        sheets.append(("windows", WINDOW_COLUMNS, WINDOW_ZH, windows))
+        files.append(("windows.csv", csv_bytes(WINDOW_COLUMNS, windows)))
+    sheets.append(("curves", CURVE_COLUMNS, CURVE_ZH, curves))
+    files.append(("allocation.xlsx", xlsx_bytes(sheets)))
+    written = []
+    for name, data in files:
         atomic_write_bytes(out / name, data)
         written.append(out / name)
     atomic_write_text(out / "plan.json", dumps_json(plan_document(plan)))

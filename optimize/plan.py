@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from optimize.clerks import ClerkPlan, plan_clerks
+from optimize.clerks import qualifies as clerk_qualifies
 from optimize.curves import Curve
 from optimize.model import Mode, problem_from_scenario
 from optimize.response import MeasuredCurves, grid_target_shares, measure_curves
@@ -83,6 +85,7 @@ class Plan:
     check_seed: int
     runtime_s: float
     curve_source: str  # "simulated" or "given"
+    clerks: ClerkPlan | None = None  # window clerks per street, where windows are pooled
 
 
 def check_allocation(
@@ -152,6 +155,7 @@ def make_plan(
     case_warmup_days: int | None = None,
     levels: int = 10,
     with_sensitivity: bool = True,
+    with_clerks: bool = True,
 ) -> Plan:
     """Curves (measured unless given), allocation with sensitivity, and the simulated check."""
     began = time.perf_counter()
@@ -205,7 +209,17 @@ def make_plan(
             progress,
             curve_ci,
         )
+    clerks = None
+    if with_clerks and curves is None and clerk_qualifies(scenario):
+        clerks = plan_clerks(
+            scenario,
+            check_replications=check_replications,
+            seed=seed,
+            solver=solver,
+            executor=executor,
+        )
     return Plan(
+        clerks=clerks,
         scenario=scenario,
         mode=mode,
         seed=seed,

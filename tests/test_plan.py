@@ -156,3 +156,19 @@ def test_cli_bad_curves_file(tmp_path):
     result = runner.invoke(app, ["allocate", "--curves", str(bad), "-q"])
     assert result.exit_code == 2
     assert "curves.csv: line 2: staff: must be a number" in result.stderr
+
+
+def test_window_clerks_plan_uses_the_fast_path_and_checks_with_the_engine(plan, city):
+    clerks = plan.clerks
+    assert clerks is not None
+    proposed = {a.community_id: a.posts for a in clerks.result.allocation}
+    assert set(proposed) == {s.id for s in city.streets()}
+    assert all(n >= 1 for n in proposed.values())
+    assert sum(proposed.values()) <= sum(s.windows for s in city.streets())
+    # the busiest centre (Xiancheng: 22,757 households on 3 clerks) is given more clerks
+    assert proposed["xian/xiancheng"] > 3
+    # the engine's check (returns included, fresh seeds) agrees with the fast-path curves: within
+    # the check's 95% interval plus 2 points for the returns the screening leaves out
+    close = [abs(c.level - c.planned_level) <= c.ci95 + 0.02 for c in clerks.checks.values()]
+    assert sum(close) >= len(close) - 2
+    assert all(c.target_met for c in clerks.checks.values())
