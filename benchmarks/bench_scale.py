@@ -54,12 +54,12 @@ elif config["kind"] == "engine_network":
                             working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
     grid = data["demand"]["grid"]
     # one grid worker team -> community station (half) or enforcement (half): three stations
-    grid.update(events_per_grid_per_month=4.0 * 1440 * 365.25 / 12, patrol_share=1.0,
+    grid.update(events_per_grid_per_month=4.0 * 1440 * 365.25 / 12 / 100, patrol_share=1.0,
                 handling_min={"dist": "exponential", "mean": 1.0},
                 station_handling_min={"dist": "exponential", "mean": 1.0},
                 routing={"community": 0.5, "enforcement": 0.5})
     data["demand"]["enforcement"]["duration_days"] = {"dist": "exponential", "mean": 0.002}
-    data["defaults"]["community"] = {"posts": 9, "grids": 1, "party_building_posts": 2}
+    data["defaults"]["community"] = {"posts": 9, "grids": 100, "party_building_posts": 2}
     data["policy"] = {"station_posts": 3, "party_posts_serve": 0}
     data["defaults"]["street"]["enforcement_officers"] = 1
     data["demand"]["enforcement"]["cases_per_officer"] = 5

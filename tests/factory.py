@@ -15,6 +15,7 @@ from scenarios.loader import apply_overrides, validate_data
 from scenarios.model import Scenario
 
 EXP = {"dist": "exponential", "mean": 1.0}
+QUEUE_HOUSEHOLDS = 100_000
 
 
 def base_data() -> dict[str, Any]:
@@ -83,7 +84,9 @@ def queue_scenario(
         working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     )
     window = data["demand"]["window"]
-    window["rate_per_1000_households_per_day"] = lam * 1440.0  # 1,000 households
+    # a street of 100,000 households keeps the visit rate per 1,000 households plausible
+    data["districts"]["d"]["streets"]["s"]["communities"]["c"]["households"] = QUEUE_HOUSEHOLDS
+    window["rate_per_1000_households_per_day"] = lam * 1440.0 * 1000.0 / QUEUE_HOUSEHOLDS
     window["categories"]["all"]["service_min"] = service or EXP
     if patience is not None:
         window["patience_min"] = patience
