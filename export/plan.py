@@ -9,12 +9,14 @@ and renamed into place (:mod:`export.files`); existing files are replaced only w
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
+import re
 from pathlib import Path
 from typing import Any
 
-from export.files import atomic_write_bytes, atomic_write_text, dumps_json
+from export.files import atomic_write_many, dumps_json
 from optimize.plan import Plan
 
 ALLOCATION_COLUMNS = (
@@ -272,6 +274,9 @@ def xlsx_bytes(
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append([row[k] for k in columns])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # text such as a name "=..." is data, never a formula
+                    cell.data_type = "s"
         sheet.freeze_panes = "A3"
         last = sheet.cell(row=2, column=len(columns)).column_letter
         sheet.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
@@ -279,9 +284,37 @@ def xlsx_bytes(
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
                 12, len(name) + 2
             )
+    # same plan, same bytes: fixed document dates, and zip members dated 1980-01-01
+    book.properties.created = book.properties.modified = XLSX_DATE
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _fixed_zip_dates(buffer.getvalue())
+
+
+XLSX_DATE = dt.datetime(2000, 1, 1)
+
+
+def _fixed_zip_dates(data: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            payload = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                payload = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
+                    payload,
+                )
+            target.writestr(member, payload)
+    return out.getvalue()
 
 
 def existing(out: Path, names: tuple[str, ...] = FILES) -> list[str]:
@@ -302,13 +335,11 @@ def write_plan(plan: Plan, out: Path) -> list[Path]:
         files.append(("windows.csv", csv_bytes(WINDOW_COLUMNS, windows)))
     sheets.append(("curves", CURVE_COLUMNS, CURVE_ZH, curves))
     files.append(("allocation.xlsx", xlsx_bytes(sheets)))
-    written = []
-    for name, data in files:
-        atomic_write_bytes(out / name, data)
-        written.append(out / name)
-    atomic_write_text(out / "plan.json", dumps_json(plan_document(plan)))
-    written.append(out / "plan.json")
-    return written
+    files.append(("plan.json", dumps_json(plan_document(plan)).encode("utf-8")))
+    # every file is rendered and staged before any is renamed into place: an interrupted
+    # plan leaves the old set of files or whole new ones, never a half-written one
+    atomic_write_many([(out / name, data) for name, data in files])
+    return [out / name for name, _ in files]
 
 
 class CurvesFileError(ValueError):

@@ -432,6 +432,7 @@ def _check_feasible(c: Compiled) -> Compiled:
     if c.mode is Mode.COST:
         targets = least_units(c.levels, c.target)
         _unreachable(c, targets, c.target, "target", "target")
+        _above_maximum(c, targets, "target")
         return replace(c, need=targets)
 
     if problem.posts_pool is None:
@@ -462,6 +463,7 @@ def _check_feasible(c: Compiled) -> Compiled:
         need = least_units(c.levels, required)
         # whether both pools together can lift everyone that far is for the solver to say
         _unreachable(c, need, required, "fairness", "fairness floor")
+        _above_maximum(c, need, "fairness floor")
     return replace(
         c,
         need=need,
@@ -484,6 +486,24 @@ def _unreachable(c: Compiled, need: np.ndarray, required: np.ndarray, name: str,
         f"response curve reaches, {spec.curve.level[-1]:.3f} at {spec.curve.staff[-1]:g} "
         f"staff-equivalents" + (f" ({bad.size} communities in all)" if bad.size > 1 else ""),
         f"{name}:{spec.id}",
+    )
+
+
+def _above_maximum(c: Compiled, need: np.ndarray, what: str) -> None:
+    """Where funds buy no staff (``purchase_share`` 0), posts alone must reach ``need``."""
+    if c.k > 0:
+        return
+    room = (c.hi - c.lo).astype(float)
+    bad = np.flatnonzero(need > room + 1e-9)
+    if not bad.size:
+        return
+    i = int(bad[0])
+    posts = int(c.lo[i] + math.ceil(need[i] - 1e-9))
+    raise InfeasibleError(
+        f"community {c.ids[i]}: its {what} needs {posts} posts, above its maximum of "
+        f"{int(c.hi[i])}, and funds buy no service hours (purchase_share is 0)"
+        + (f" ({bad.size} communities in all)" if bad.size > 1 else ""),
+        f"posts_max:{c.ids[i]}",
     )
 
 
@@ -516,6 +536,23 @@ def binding_constraints(c: Compiled, posts: np.ndarray, funds: np.ndarray) -> tu
     return tuple(names)
 
 
+def infeasible_requirement(c: Compiled) -> str:
+    """The constraints to blame when the solver finds a model infeasible after the simple checks:
+    the fairness floor, else the group caps, else the pools (shortfall) or targets (cost)."""
+    problem = c.problem
+    if c.mode is Mode.SHORTFALL and problem.fairness is not None:
+        return "fairness"
+    caps = [
+        f"{kind}:{cap.name}"
+        for cap in problem.caps
+        for kind, limit in (("posts_cap", cap.max_posts), ("funds_cap", cap.max_funds_yuan))
+        if limit is not None
+    ]
+    if caps:
+        return ", ".join(caps)
+    return "posts_pool" if c.mode is Mode.SHORTFALL else "target"
+
+
 def describe_infeasible(c: Compiled) -> str:
     """Message for a model the solver found infeasible after the simple checks passed."""
     problem = c.problem
@@ -525,6 +562,8 @@ def describe_infeasible(c: Compiled) -> str:
         fund_pool = float(c.fund_floor.sum()) + c.extra_funds
         parts.append(f"fund pool ¥{fund_pool:,.0f}")
     parts.extend(f"the caps of {cap.name!r}" for cap in problem.caps)
+    if not parts or bool((c.hi < NO_MAX).any()):
+        parts.append("the communities' posts maxima")
     if c.mode is Mode.COST:
         return "the targets cannot all be met within " + ", ".join(parts)
     fairness = problem.fairness

@@ -42,6 +42,7 @@ from optimize.model import (
     binding_constraints,
     compile_problem,
     describe_infeasible,
+    infeasible_requirement,
 )
 from optimize.solve import Status, choose_method, run_solver, solve, solver_name
 
@@ -107,7 +108,7 @@ def _analyse_milp(c: Compiled, solver: str, fund_step: float, ranges: bool) -> S
     scale = WAN if c.mode is Mode.COST else 1.0  # model objective units -> ours
     status, _ = run_solver(model, solver)
     if status is Status.INFEASIBLE:
-        raise InfeasibleError(describe_infeasible(c))
+        raise InfeasibleError(describe_infeasible(c), infeasible_requirement(c))
     milp_value = _value(model)
     posts, funds = model.allocation()
     binding = binding_constraints(c, posts, funds)

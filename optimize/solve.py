@@ -55,6 +55,7 @@ from optimize.model import (
     binding_constraints,
     compile_problem,
     describe_infeasible,
+    infeasible_requirement,
 )
 
 MILP_LIMIT = 2_000
@@ -273,7 +274,7 @@ def _solve_milp(c: Compiled, solver: str, time_limit: float | None, started: flo
     status, log = run_solver(model, name, time_limit=time_limit)
     finished = time.perf_counter()
     if status is Status.INFEASIBLE:
-        raise InfeasibleError(describe_infeasible(c), None)
+        raise InfeasibleError(describe_infeasible(c), infeasible_requirement(c))
     if status not in (Status.OPTIMAL, Status.FEASIBLE):
         return Result(
             status,

@@ -29,6 +29,7 @@ DEFAULT = "liaoyuan"
 SITE_LEVELS = ("districts", "streets", "communities")
 _SITE_NOUN = {"districts": "district", "streets": "street", "communities": "community"}
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_DEPTH = 32  # tables and lists nested deeper than any scenario needs (tomllib recurses)
 
 
 # --- locating and reading -------------------------------------------------------------------------
@@ -64,15 +65,53 @@ def read_toml(path: Path, label: str) -> tuple[dict[str, Any], str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ScenarioError(label, "", f"not UTF-8 text (byte {err.start})") from None
+        where = raw.count(b"\n", 0, err.start) + 1
+        raise ScenarioError(label, "", f"not UTF-8 text (byte {err.start})", where) from None
     try:
-        return tomllib.loads(text), text
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         message = str(err)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
+        lines = text.splitlines()
+        at_end = line is None and message.endswith(" (at end of document)")
+        if at_end:  # a file cut short (an unclosed array, table or string): blame its last line
+            message = message.removesuffix(" (at end of document)")
+            line = max(1, len(lines))
+        # "Cannot declare ('a', 'b') twice" -> "Cannot declare [a.b] twice"
+        message = re.sub(
+            r"\(((?:'[^']*',?\s*)+)\)",
+            lambda m: "[" + ".".join(re.findall(r"'([^']*)'", m.group(1))) + "]",
+            message,
+        )
+        key = _KEY.match(lines[line - 1]) if line is not None and line <= len(lines) else None
+        if message.startswith("Cannot overwrite a value") and key:
+            message += f": {key.group(1).strip()} is given twice"
+        elif at_end:
+            message += " at the end of the file"
         raise ScenarioError(label, "", f"invalid TOML: {message}", line) from None
+    except RecursionError:
+        raise ScenarioError(
+            label, "", f"invalid TOML: tables or lists nested more than {MAX_DEPTH} deep"
+        ) from None
+    _check_depth(data, label)
+    return data, text
+
+
+def _check_depth(value: Any, label: str, path: str = "") -> None:
+    """Refuse values nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion to blow)."""
+    stack: list[tuple[Any, int, str]] = [(value, 0, path)]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(label, where, f"tables or lists nested more than {MAX_DEPTH} deep")
+        if isinstance(node, dict):
+            stack.extend(
+                (v, depth + 1, f"{where}.{k}" if where else str(k)) for k, v in node.items()
+            )
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1, where) for v in node)
 
 
 # --- overrides ------------------------------------------------------------------------------------
@@ -84,6 +123,8 @@ def parse_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:  # [[[[...]]]] deeper than tomllib can parse: not a value we take
+        raise ValueError(f"tables or lists nested more than {MAX_DEPTH} deep") from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -98,7 +139,11 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str,
         segments = path.split(".")
         if not path or any(not s for s in segments):
             raise ScenarioError(label, path, "empty segment in the field path")
-        value = parse_value(value_text.strip())
+        try:
+            value = parse_value(value_text.strip())
+        except ValueError as err:
+            raise ScenarioError(label, path, str(err)) from None
+        _check_depth(value, label, path)
         matched = _set_path(data, segments, value, label, [])
         if matched == 0:
             raise ScenarioError(label, path, "'*' matched nothing")

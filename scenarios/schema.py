@@ -53,6 +53,20 @@ Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT)]
 Money = Annotated[float, Field(ge=0, le=1e13), AfterValidator(_finite)]
 
+# Upper bounds on rates, factors and shapes: far above any real city, and low enough that a run's
+# size stays bounded by its horizon and its sites (a rate of 1e30 visits would ask for more
+# residents than memory holds; a cv of 1e300 overflows the lognormal's sigma).
+MAX_VISIT_RATE = 1_000.0  # visits per 1,000 households per working day: one per household
+MAX_GRID_EVENTS = 10_000.0  # events per grid per month
+MAX_DIRECT_CASES = 100_000.0  # enforcement cases per street per month
+MAX_FACTOR = 100.0  # demand_factor
+MAX_CV = 100.0
+MAX_WEIGHT = 1e6  # hour and weekday profile weights (relative, so any scale below this)
+Factor = Annotated[float, Field(ge=0, le=MAX_FACTOR), AfterValidator(_finite)]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT), AfterValidator(_finite)]
+Cv = Annotated[float, Field(gt=0, le=MAX_CV), AfterValidator(_finite)]
+TargetShare = Annotated[float, Field(gt=0, le=1), AfterValidator(_finite)]
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -85,13 +99,13 @@ class Lognormal(Strict):
 
     dist: Literal["lognormal"]
     mean: Positive
-    cv: Positive
+    cv: Cv
 
 
 class Gamma(Strict):
     dist: Literal["gamma"]
     mean: Positive
-    cv: Positive
+    cv: Cv
 
 
 class Deterministic(Strict):
@@ -178,8 +192,8 @@ class Calendar(Strict):
 # --- demand --------------------------------------------------------------------------------------
 
 
-HourProfile = Annotated[list[NonNegative], Field(min_length=24, max_length=24)]
-WeekProfile = Annotated[list[NonNegative], Field(min_length=7, max_length=7)]
+HourProfile = Annotated[list[Weight], Field(min_length=24, max_length=24)]
+WeekProfile = Annotated[list[Weight], Field(min_length=7, max_length=7)]
 
 
 def _check_profile(values: list[float] | None) -> list[float] | None:
@@ -198,7 +212,9 @@ class MatterCategory(Strict):
 class WindowDemand(Strict):
     """Residents who come to a street's convenience-service centre (便民服务窗口)."""
 
-    rate_per_1000_households_per_day: NonNegative
+    rate_per_1000_households_per_day: Annotated[
+        float, Field(ge=0, le=MAX_VISIT_RATE), AfterValidator(_finite)
+    ]
     hour_profile: HourProfile | None = None
     weekday_profile: WeekProfile | None = None
     categories: dict[str, MatterCategory] = Field(min_length=1)
@@ -220,7 +236,9 @@ class WindowDemand(Strict):
 class GridDemand(Strict):
     """Events in a community's grids (网格事件), reported by residents or found on patrol."""
 
-    events_per_grid_per_month: NonNegative
+    events_per_grid_per_month: Annotated[
+        float, Field(ge=0, le=MAX_GRID_EVENTS), AfterValidator(_finite)
+    ]
     hour_profile: HourProfile | None = None
     weekday_profile: WeekProfile | None = None
     urgent_share: Share = 0.1
@@ -250,7 +268,9 @@ class GridDemand(Strict):
 class EnforcementDemand(Strict):
     """Cases of the street's comprehensive enforcement team (综合执法)."""
 
-    direct_cases_per_street_per_month: NonNegative
+    direct_cases_per_street_per_month: Annotated[
+        float, Field(ge=0, le=MAX_DIRECT_CASES), AfterValidator(_finite)
+    ]
     duration_days: Distribution
     cases_per_officer: Positive = 3.0
     departments: dict[str, Share] = Field(default_factory=lambda: {"all": 1.0})
@@ -285,7 +305,7 @@ class Demand(Strict):
 
 class WindowTarget(Strict):
     max_wait_min: Positive = 30.0
-    share: Share = 0.9
+    share: TargetShare = 0.9
     mean_wait_min: Positive | None = 15.0
 
 
@@ -293,13 +313,13 @@ class GridTarget(Strict):
     urgent_response_h: Positive = 2.0
     ordinary_close_days: Positive = 3.0
     days: Literal["working", "calendar"] = "working"
-    share: Share = 0.9
+    share: TargetShare = 0.9
 
 
 class EnforcementTarget(Strict):
     close_days: Positive = 30.0
     days: Literal["working", "calendar"] = "working"
-    share: Share = 0.7
+    share: TargetShare = 0.7
 
 
 class Targets(Strict):
@@ -315,14 +335,15 @@ class Budget(Strict):
     posts_pool: Count = 440
     posts_recruited: Count | None = None  # with posts_converted, must add up to the pool
     posts_converted: Count | None = None
-    post_cost_yuan: Money = 50_000.0
+    post_cost_yuan: Annotated[float, Field(gt=0, le=1e13), AfterValidator(_finite)] = 50_000.0
     fund_standard_yuan: dict[Literal["urban", "town"], Money] = Field(
         default_factory=lambda: {"urban": 200_000.0, "town": 100_000.0}
     )
     fund_pool_yuan: Money | None = None
     purchase_share: Share = 0.3
-    hour_price_yuan: Positive = 60.0
-    hours_per_post_year: Positive = 1750.0
+    hour_price_yuan: Annotated[float, Field(ge=0.01, le=1e9), AfterValidator(_finite)] = 60.0
+    # at most the hours of a leap year; at least one, so a yuan never buys a post
+    hours_per_post_year: Annotated[float, Field(ge=1, le=8784), AfterValidator(_finite)] = 1750.0
 
     @model_validator(mode="after")
     def _pool_adds_up(self) -> Budget:
@@ -398,11 +419,11 @@ class CommunityFields(Strict):
     households: Count | None = None
     residents: Count | None = None
     grids: PositiveCount | None = None
-    households_per_grid: Positive | None = None
+    households_per_grid: Annotated[float, Field(ge=1), AfterValidator(_finite)] | None = None
     posts: Count | None = None
     party_building_posts: Count | None = None
     funds_yuan: Money | None = None
-    demand_factor: NonNegative | None = None
+    demand_factor: Factor | None = None
 
 
 class Community(CommunityFields):
@@ -415,7 +436,7 @@ class StreetFields(Strict):
     window_shifts: list[Shift] | None = None
     specialised_windows: dict[str, Count] | None = None
     enforcement_officers: Count | None = None
-    demand_factor: NonNegative | None = None
+    demand_factor: Factor | None = None
 
 
 class Defaults(Strict):

@@ -36,11 +36,8 @@ def rate_segments(
 
     # pieces of one working day, relative to midnight, with their hour weight
     day_pieces: list[tuple[float, float, float]] = []
-    for start, end in (
-        calendar.open_intervals(int(calendar.working_day_indices()[0]))
-        if (calendar.working.any())
-        else []
-    ):
+    days = calendar.working_day_indices()  # none when the horizon holds no working day
+    for start, end in calendar.open_intervals(int(days[0])) if len(days) else []:
         base = (start // DAY) * DAY
         a, b = start - base, end - base
         h = int(a // 60)

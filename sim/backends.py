@@ -143,7 +143,9 @@ class Dask:
             futures = client.map(run_chunk, [shared] * len(parts), parts, pure=False)
             sizes = {f.key: len(p) for f, p in zip(futures, parts, strict=True)}
             out: list[StreetRecord] = []
-            for future in as_completed(futures):
+            # the client's own loop: a client made here is not the default one (set_as_default
+            # is off), and as_completed would otherwise look for a default and find none
+            for future in as_completed(futures, loop=client.loop):
                 out.extend(future.result())
                 if progress is not None:
                     progress(sizes[future.key])

@@ -1,0 +1,363 @@
+"""Nothing lost, same bytes (issue 7): real child processes interrupted and killed.
+
+- ``jiedao sweep`` stopped by SIGINT and by SIGKILL mid-run resumes with every point of the full
+  factorial recorded exactly once, each with the result an uninterrupted sweep gives.
+- A child killed while :func:`export.files.atomic_write_bytes` writes 200 MB leaves the old file
+  (or the whole new one), never a partial one; the only leftover is a hidden ``.NAME.*.tmp``.
+- ``jiedao plan --out DIR`` killed mid-run leaves no partial file in DIR, and the same command
+  then finishes.
+- The same seed gives the same bytes from ``--backend serial``, ``process`` and ``dask`` (a local
+  cluster of 2 worker processes) for ``simulate --json`` and ``plan --out``, except ``runtime_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sim.sweep import parse_vary, point_id, points
+
+ROOT = Path(__file__).resolve().parents[1]
+JIEDAO = str(Path(sys.executable).with_name("jiedao"))
+TIMEOUT = 60
+TMP_NAME = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # export.files' temporary names
+
+SMALL = """\
+name = "small"
+
+[calendar]
+start_date = 2026-03-02
+
+[demand.window]
+rate_per_1000_households_per_day = 20
+[demand.window.categories]
+all = { share = 1.0, service_min = { dist = "lognormal", mean = 10, cv = 0.5 } }
+
+[demand.grid]
+events_per_grid_per_month = 30
+travel_min = { dist = "deterministic", value = 5 }
+handling_min = { dist = "exponential", mean = 60 }
+station_handling_min = { dist = "deterministic", value = 30 }
+routing = { grid = 0.7, community = 0.2, enforcement = 0.1 }
+
+[demand.enforcement]
+direct_cases_per_street_per_month = 10
+duration_days = { dist = "deterministic", value = 5 }
+
+[budget]
+posts_pool = 16
+
+[defaults.street]
+windows = 1
+enforcement_officers = 1
+
+[defaults.community]
+posts = 4
+grids = 1
+
+[districts.d.streets.s.communities]
+c1 = { households = 1000 }
+c2 = { households = 800 }
+
+[districts.d.streets.t.communities]
+c1 = { households = 1200 }
+c2 = { households = 600, type = "town" }
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("faults") / "small.toml"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+def lines_in(path: Path) -> int:
+    """Complete lines (a partial last line, cut by a kill, does not count)."""
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def visible(folder: Path) -> list[str]:
+    return (
+        sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+        if (folder.exists())
+        else []
+    )
+
+
+def strip_runtime(text: str) -> str:
+    return re.sub(r'"runtime_s": ?[-0-9.eE+]+', '"runtime_s": 0', text)
+
+
+# --- sweep: SIGINT and SIGKILL, then resume -------------------------------------------------------
+
+VARY = [
+    "districts.*.streets.*.windows=2..5",
+    "demand.window.rate_per_1000_households_per_day=6,7.5,9",
+]
+SWEEP_OPTIONS = ["-r", "1", "--days", "5", "--case-days", "2", "--case-warmup", "0", "-q",
+                 "--backend", "serial"]  # fmt: skip
+
+
+def sweep_command(out: Path) -> list[str]:
+    varies = [arg for v in VARY for arg in ("--vary", v)]
+    return [JIEDAO, "sweep", "liaoyuan", *varies, "--out", str(out), *SWEEP_OPTIONS]
+
+
+def records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "points.jsonl").read_text("utf-8").splitlines()]
+
+
+def test_an_interrupted_and_a_killed_sweep_resume_with_no_point_lost_or_repeated(
+    tmp_path: Path,
+) -> None:
+    out, jsonl = tmp_path / "sweep", tmp_path / "sweep" / "points.jsonl"
+    expected = {point_id(p) for p in points([parse_vary(v) for v in VARY])}
+    assert len(expected) == 12
+
+    # Ctrl-C after the second point: exit 130, and it says what it kept
+    child = subprocess.Popen(sweep_command(out), stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    wait_for(lambda: lines_in(jsonl) >= 2, "two recorded points")
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=TIMEOUT)
+    kept = lines_in(jsonl)
+    assert child.returncode == 130, stderr
+    assert 2 <= kept < 12
+    assert f"interrupted: {kept} of 12 points are recorded in {out}" in stderr
+    assert "Traceback" not in stderr
+
+    # SIGKILL two points later: no message, no cleanup, maybe a torn last line
+    child = subprocess.Popen(sweep_command(out), stderr=subprocess.DEVNULL, cwd=ROOT)
+    wait_for(lambda: lines_in(jsonl) >= kept + 2, "two more points")
+    child.kill()
+    child.wait(timeout=TIMEOUT)
+    assert child.returncode == -signal.SIGKILL
+    killed_at = lines_in(jsonl)
+    assert killed_at < 12, "the sweep finished before it could be killed"
+
+    # the same command finishes the rest
+    done = subprocess.run(sweep_command(out), capture_output=True, text=True, timeout=TIMEOUT,
+                          cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        f"sweep: 12 points, {12 - killed_at} run now, {killed_at} already recorded"
+    )
+    ids = [r["id"] for r in records(out)]
+    assert len(ids) == len(set(ids)) == 12 and set(ids) == expected
+    assert sorted(r["index"] for r in records(out)) == list(range(12))
+
+    # and each point holds what an uninterrupted sweep records for it
+    whole = tmp_path / "whole"
+    done = subprocess.run(sweep_command(whole), capture_output=True, text=True, timeout=TIMEOUT,
+                          cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    def results(folder: Path) -> dict[str, str]:
+        return {r["id"]: strip_runtime(json.dumps(r["result"])) for r in records(folder)}
+
+    assert results(out) == results(whole)
+
+
+# --- atomic writes --------------------------------------------------------------------------------
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from export.files import atomic_write_bytes
+    data = b"n" * (200 * 1024 * 1024)
+    while True:
+        atomic_write_bytes(Path(sys.argv[1]), data)
+    """
+)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_a_writer_killed_mid_write_leaves_the_old_file_or_the_whole_new_one(
+    tmp_path: Path, how: signal.Signals
+) -> None:
+    target = tmp_path / "allocation.csv"
+    target.write_bytes(b"old content\n")
+    child = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=ROOT,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def writing() -> bool:  # a temporary file part-written: the write is under way
+        return any(p.name.endswith(".tmp") and p.stat().st_size > 0 for p in tmp_path.iterdir())
+
+    try:
+        wait_for(writing, "the temporary file")
+        child.send_signal(how)
+        child.wait(timeout=TIMEOUT)
+    finally:
+        child.kill()
+    content = target.read_bytes()
+    assert content == b"old content\n" or (
+        len(content) == 200 * 1024 * 1024 and content.count(b"n") == len(content)
+    )
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "allocation.csv"]
+    if how == signal.SIGINT:  # Python unwinds and removes its temporary file
+        assert leftovers == []
+    else:  # a SIGKILL leaves it, hidden and never under an output's name
+        assert all(TMP_NAME.match(n) and TMP_NAME.match(n)["name"] == target.name
+                   for n in leftovers), leftovers  # fmt: skip
+
+
+STAGED = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from export.files import atomic_write_many
+    folder = Path(sys.argv[1])
+    renamed = []
+    real_replace = os.replace
+    def replace(src, dst):  # the process dies right after the first rename
+        if renamed:
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_replace(src, dst)
+        renamed.append(dst)
+    os.replace = replace
+    atomic_write_many([(folder / n, n.encode() * 100_000) for n in ("a.csv", "b.csv", "c.json")])
+    """
+)
+
+
+def test_a_set_of_files_killed_between_renames_holds_only_whole_files(tmp_path: Path) -> None:
+    (tmp_path / "b.csv").write_bytes(b"old b")
+    done = subprocess.run([sys.executable, "-c", STAGED, str(tmp_path)], cwd=ROOT,
+                          timeout=TIMEOUT)  # fmt: skip
+    assert done.returncode == -signal.SIGKILL
+    assert visible(tmp_path) == ["a.csv", "b.csv"]
+    assert (tmp_path / "a.csv").read_bytes() == b"a.csv" * 100_000  # whole and new
+    assert (tmp_path / "b.csv").read_bytes() == b"old b"  # whole and old
+    hidden = sorted(TMP_NAME.match(p.name)["name"] for p in tmp_path.glob(".*"))
+    assert hidden == ["b.csv", "c.json"]  # staged, never renamed
+
+
+# --- plan --out killed ----------------------------------------------------------------------------
+
+PLAN = ["-r", "1", "--check-replications", "1", "--backend", "serial", "-q"]
+
+
+def plan_files(folder: Path) -> dict[str, bytes]:
+    files = {name: (folder / name).read_bytes() for name in visible(folder)}
+    if "plan.json" in files:
+        files["plan.json"] = strip_runtime(files["plan.json"].decode("utf-8")).encode("utf-8")
+    return files
+
+
+def test_a_plan_killed_mid_run_leaves_no_partial_file(small: Path, tmp_path: Path) -> None:
+    reference = tmp_path / "reference"
+    done = subprocess.run([JIEDAO, "plan", str(small), *PLAN, "--out", str(reference)],
+                          capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    whole = plan_files(reference)
+    assert {"allocation.csv", "allocation.xlsx", "curves.csv", "plan.json"} <= set(whole)
+
+    moments = [  # (when, what to wait for, the signal)
+        ("Ctrl-C while it simulates", lambda out: time.sleep(1.0) or True, signal.SIGINT),
+        ("killed while it simulates", lambda out: time.sleep(1.0) or True, signal.SIGKILL),
+        ("killed as it stages its files", lambda out: out.exists() and any(out.iterdir()),
+         signal.SIGKILL),
+        ("killed as it renames them", lambda out: bool(visible(out)), signal.SIGKILL),
+    ]  # fmt: skip
+    for k, (moment, reached, how) in enumerate(moments):
+        out = tmp_path / f"killed{k}"
+        command = [JIEDAO, "plan", str(small), *PLAN, "--out", str(out)]
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True, cwd=ROOT)  # fmt: skip
+        wait_for(lambda out=out, reached=reached: reached(out), moment)
+        child.send_signal(how)
+        _, stderr = child.communicate(timeout=TIMEOUT)
+        if how == signal.SIGINT:
+            assert child.returncode == 130, stderr
+            assert "interrupted: no output was written" in stderr and "Traceback" not in stderr
+            assert visible(out) == []
+        for name, data in plan_files(out).items():
+            assert data == whole[name], f"{name} is not whole (killed {moment})"
+        # the same command finishes (replacing whole files needs --force, as always)
+        again = command + (["--force"] if visible(out) else [])
+        done = subprocess.run(again, capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert plan_files(out) == whole
+
+
+# --- same seed, same bytes, on every backend ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def backends(scheduler: str) -> dict[str, list[str]]:
+    return {
+        "serial": ["--backend", "serial"],
+        "process": ["--backend", "process", "--workers", "2"],
+        "dask": ["--backend", "dask", "--scheduler", scheduler],
+    }
+
+
+def test_simulate_json_is_the_same_on_every_backend(scheduler: str) -> None:
+    outputs = {}
+    for name, args in backends(scheduler).items():
+        done = subprocess.run(
+            [JIEDAO, "simulate", "liaoyuan", "-r", "3", "--days", "3", "--case-days", "6",
+             "--case-warmup", "1", "--seed", "5", "--json", "-", *args],
+            capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT,
+        )  # fmt: skip
+        assert done.returncode == 0, (name, done.stderr)
+        outputs[name] = strip_runtime(done.stdout)
+    assert outputs["serial"].count('"runtime_s"') == 1
+    assert outputs["process"] == outputs["serial"]
+    assert outputs["dask"] == outputs["serial"]
+
+
+def test_plan_files_are_the_same_on_every_backend(
+    small: Path, scheduler: str, tmp_path: Path
+) -> None:
+    outputs = {}
+    for name, args in backends(scheduler).items():
+        out = tmp_path / name
+        done = subprocess.run(
+            [JIEDAO, "plan", str(small), "-r", "2", "--check-replications", "2", "--seed", "3",
+             "-q", "--out", str(out), *args],
+            capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT,
+        )  # fmt: skip
+        assert done.returncode == 0, (name, done.stderr)
+        outputs[name] = plan_files(out)
+    assert set(outputs["serial"]) >= {"allocation.csv", "allocation.xlsx", "curves.csv",
+                                      "plan.json"}  # fmt: skip
+    for name in ("process", "dask"):
+        for file, data in outputs["serial"].items():
+            assert outputs[name][file] == data, f"{file} differs on {name}"
+
+
+def test_no_stray_temporary_files_in_outputs(small: Path, tmp_path: Path) -> None:
+    """A finished run leaves exactly its named files: temporary names are gone."""
+    out = tmp_path / "plan"
+    done = subprocess.run([JIEDAO, "plan", str(small), *PLAN, "--out", str(out)],
+                          capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(os.listdir(out)) == visible(out)
