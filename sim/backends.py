@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -39,9 +41,45 @@ def chunks(work: Sequence[Any], parts: int) -> list[list[Any]]:
     return [list(work[i : i + size]) for i in range(0, len(work), size)]
 
 
-def _init_worker(scenario: Scenario) -> None:
+def _init_worker(scenario: Scenario, owner: int | None = None) -> None:
     global _WORKER_SCENARIO
     _WORKER_SCENARIO = scenario
+    if owner is not None:
+        _end_with(owner)
+        # Ctrl-C reaches the whole process group: the owner reports it (exit code 130), and a
+        # worker leaves quietly instead of printing a KeyboardInterrupt traceback of its own
+        signal.signal(signal.SIGINT, lambda *_: os._exit(1))
+    _hold_ctrl_c(False)  # held by the owner while it forked this worker
+
+
+def _hold_ctrl_c(hold: bool) -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _end_with(owner: int) -> None:
+    """End this worker once the process that made the pool is gone. An owner killed outright
+    (SIGKILL, the OOM killer) cannot shut its pool down, and its workers would otherwise wait for
+    work forever. Forked workers watch their parent; others (forkserver) the owner's pid."""
+    forked = os.getppid() == owner
+
+    def gone() -> bool:
+        if forked:
+            return os.getppid() != owner
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def watch() -> None:
+        while not gone():
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="jiedao-owner-watch", daemon=True).start()
 
 
 def _run_in_worker(chunk: Sequence[Any]) -> list[StreetRecord]:
@@ -97,13 +135,20 @@ class ProcessPool:
         if method == "forkserver":
             context.set_forkserver_preload(["sim.model", "sim.run"])
         out: list[StreetRecord] = []
-        with ProcessPoolExecutor(
-            max_workers=min(self.workers, len(parts)),
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(scenario,),
-        ) as pool:
+        # Ctrl-C is held while workers start (they are forked during the submits), so it is
+        # neither lost in Python's fork hooks nor met by a worker before its handler is set
+        _hold_ctrl_c(True)
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=min(self.workers, len(parts)),
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(scenario, os.getpid()),
+            )
             pending = {pool.submit(_run_in_worker, part): len(part) for part in parts}
+        finally:
+            _hold_ctrl_c(False)
+        with pool:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:

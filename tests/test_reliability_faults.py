@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from cli import INTERRUPTED
 from sim.sweep import parse_vary, point_id, points
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,6 +255,31 @@ def test_a_set_of_files_killed_between_renames_holds_only_whole_files(tmp_path: 
 # --- plan --out killed ----------------------------------------------------------------------------
 
 PLAN = ["-r", "1", "--check-replications", "1", "--backend", "serial", "-q"]
+IN_POOL = ["-r", "1", "--check-replications", "1", "--backend", "process", "--workers", "2", "-q"]
+
+
+def workers(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (its process pool exists only while it simulates)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError, ValueError):
+            continue
+        if int(ppid) == pid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pids: list[int]) -> list[int]:
+    out = []
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                out.append(pid)
+        except (OSError, IndexError):
+            pass
+    return out
 
 
 def plan_files(folder: Path) -> dict[str, bytes]:
@@ -271,25 +297,33 @@ def test_a_plan_killed_mid_run_leaves_no_partial_file(small: Path, tmp_path: Pat
     whole = plan_files(reference)
     assert {"allocation.csv", "allocation.xlsx", "curves.csv", "plan.json"} <= set(whole)
 
-    moments = [  # (when, what to wait for, the signal)
-        ("Ctrl-C while it simulates", lambda out: time.sleep(1.0) or True, signal.SIGINT),
-        ("killed while it simulates", lambda out: time.sleep(1.0) or True, signal.SIGKILL),
-        ("killed as it stages its files", lambda out: out.exists() and any(out.iterdir()),
-         signal.SIGKILL),
-        ("killed as it renames them", lambda out: bool(visible(out)), signal.SIGKILL),
+    moments = [  # (when, options, what to wait for, the signal)
+        ("Ctrl-C while it simulates", IN_POOL, lambda out, pid: workers(pid), signal.SIGINT),
+        ("killed while it simulates", IN_POOL, lambda out, pid: workers(pid), signal.SIGKILL),
+        ("killed as it stages its files", PLAN,
+         lambda out, pid: out.exists() and any(out.iterdir()), signal.SIGKILL),
+        ("killed as it renames them", PLAN, lambda out, pid: visible(out), signal.SIGKILL),
     ]  # fmt: skip
-    for k, (moment, reached, how) in enumerate(moments):
+    for k, (moment, options, reached, how) in enumerate(moments):
         out = tmp_path / f"killed{k}"
-        command = [JIEDAO, "plan", str(small), *PLAN, "--out", str(out)]
+        command = [JIEDAO, "plan", str(small), *options, "--out", str(out)]
+        # its own process group, so that Ctrl-C reaches it and its workers as from a terminal
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                 text=True, cwd=ROOT)  # fmt: skip
-        wait_for(lambda out=out, reached=reached: reached(out), moment)
-        child.send_signal(how)
+                                 text=True, cwd=ROOT, start_new_session=True)  # fmt: skip
+        pid = child.pid
+        wait_for(lambda out=out, reached=reached, pid=pid: bool(reached(out, pid)), moment)
+        pool = workers(pid)
+        if how == signal.SIGINT:
+            os.killpg(pid, signal.SIGINT)
+        else:
+            child.kill()
         _, stderr = child.communicate(timeout=TIMEOUT)
         if how == signal.SIGINT:
             assert child.returncode == 130, stderr
-            assert "interrupted: no output was written" in stderr and "Traceback" not in stderr
+            assert stderr.strip() == INTERRUPTED  # no traceback from the workers either
             assert visible(out) == []
+        # a pool whose owner was killed outright ends too, instead of waiting for work forever
+        wait_for(lambda pool=pool: not running(pool), "the workers to end", timeout=10)
         for name, data in plan_files(out).items():
             assert data == whole[name], f"{name} is not whole (killed {moment})"
         # the same command finishes (replacing whole files needs --force, as always)
