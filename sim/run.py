@@ -179,12 +179,15 @@ def run(
     progress: Any = None,
     keep_records: bool = False,
     streams: tuple[str, ...] = STREAMS,
+    horizon: Horizon | None = None,
 ) -> Results:
-    """Simulate ``scenario`` and summarise it per site and stream."""
+    """Simulate ``scenario`` and summarise it per site and stream (``horizon``, when given,
+    replaces the four horizon arguments)."""
     began = time.perf_counter()
     replications = replications if replications is not None else scenario.simulation.replications
     seed = seed if seed is not None else scenario.simulation.seed
-    horizon = Horizon.of(scenario, days, warmup_days, case_days, case_warmup_days)
+    if horizon is None:
+        horizon = Horizon.of(scenario, days, warmup_days, case_days, case_warmup_days)
     executor = executor if executor is not None else Serial()
     records = list(
         executor(scenario, tasks(scenario, replications, seed, horizon, streams), progress)
