@@ -17,6 +17,7 @@ Pure: no I/O. The CLI writes the tables (:mod:`export.plan`).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from optimize.clerks import ClerkPlan, plan_clerks
 from optimize.clerks import qualifies as clerk_qualifies
 from optimize.curves import Curve
 from optimize.model import Mode, problem_from_scenario
-from optimize.response import MeasuredCurves, grid_target_shares, measure_curves
+from optimize.response import CurveTask, MeasuredCurves, measure_curves
 from optimize.sensitivity import Sensitivity, analyse
 from optimize.solve import Result, solve
 from scenarios.model import Scenario
@@ -39,25 +40,30 @@ from sim.run import summarise
 CHECK_SEED_OFFSET = 0x9E3779B97F4A7C15 >> 1
 
 
-@dataclass(frozen=True)
-class CheckTask:
-    street: str
-    replication: int
-    seed: int
-    case_days: int
-    case_warmup_days: int
-    workers: tuple[tuple[str, float], ...]
-
-    def __call__(self, scenario: Scenario) -> tuple[int, dict[str, float]]:
-        return self.replication, grid_target_shares(
-            scenario,
-            self.street,
-            self.replication,
-            self.seed,
-            self.case_days,
-            self.case_warmup_days,
-            dict(self.workers),
+def staffed_tasks(
+    scenario: Scenario,
+    staff: dict[str, float],
+    replications: Iterable[int],
+    seed: int,
+    case_days: int,
+    case_warmup_days: int,
+) -> list[CurveTask]:
+    """One task per street and replication with each community at ``staff`` serving
+    staff-equivalents (the station keeps its posts; the rest are grid workers)."""
+    station = {c.id: grid_workers(scenario, c)[1] for c in scenario.communities()}
+    return [
+        CurveTask(
+            street.id,
+            0,
+            r,
+            seed,
+            case_days,
+            case_warmup_days,
+            tuple((c.id, max(0.0, staff[c.id] - station[c.id])) for c in street.communities),
         )
+        for street in scenario.streets()
+        for r in replications
+    ]
 
 
 @dataclass(frozen=True)
@@ -102,22 +108,10 @@ def check_allocation(
     curve_ci: dict[str, float] | None = None,
 ) -> dict[str, CommunityCheck]:
     """Simulate each community at its allocated staff-equivalents; compare with its curve."""
-    station = {c.id: grid_workers(scenario, c)[1] for c in scenario.communities()}
-    work = [
-        CheckTask(
-            street.id,
-            r,
-            seed,
-            case_days,
-            case_warmup_days,
-            tuple((c.id, max(0.0, staff[c.id] - station[c.id])) for c in street.communities),
-        )
-        for street in scenario.streets()
-        for r in range(replications)
-    ]
+    work = staffed_tasks(scenario, staff, range(replications), seed, case_days, case_warmup_days)
     executor = executor if executor is not None else Serial()
     values: dict[str, np.ndarray] = {c: np.full(replications, np.nan) for c in staff}
-    for replication, shares in executor(scenario, work, progress):
+    for _, _, replication, shares in executor(scenario, work, progress):
         for community, share in shares.items():
             values[community][replication] = share
     out = {}

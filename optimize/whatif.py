@@ -32,14 +32,13 @@ import numpy as np
 
 from optimize.curves import Curve
 from optimize.model import InfeasibleError, Mode, problem_from_scenario
-from optimize.plan import CheckTask
+from optimize.plan import staffed_tasks
 from optimize.response import measure_curves
 from optimize.sensitivity import analyse
 from optimize.solve import solve
 from scenarios import load
 from scenarios.model import Scenario
 from sim.backends import Serial
-from sim.grids import grid_workers
 
 CURVE_INPUTS = ("demand.grid.", "targets.grid.", "calendar.", "policy.", "districts.", "defaults.")
 
@@ -338,19 +337,8 @@ def demand_uncertainty(
             for i, c in enumerate(scenario.communities())
         ]
         drawn = load(ref, [*overrides, *sets])
-        station = {c.id: grid_workers(drawn, c)[1] for c in drawn.communities()}
-        work = [
-            CheckTask(
-                street.id,
-                draw,
-                seed + 7919,
-                case_days,
-                case_warmup_days,
-                tuple((c.id, max(0.0, staff[c.id] - station[c.id])) for c in street.communities),
-            )
-            for street in drawn.streets()
-        ]
-        for _, shares in executor(drawn, work, None):
+        work = staffed_tasks(drawn, staff, [draw], seed + 7919, case_days, case_warmup_days)
+        for *_, shares in executor(drawn, work, None):
             for community, share in shares.items():
                 share = 1.0 if share != share else share
                 met[community] += int(share >= targets[community] - 1e-12)

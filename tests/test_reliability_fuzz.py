@@ -35,6 +35,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from scenarios import ScenarioError, load
+from sim.sweep import toml_value
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_TEXT = (ROOT / "scenarios" / "liaoyuan.toml").read_text(encoding="utf-8")
@@ -59,28 +60,6 @@ def _key(key: str) -> str:
     return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(value)
-
-
 def to_toml(data: dict[str, Any]) -> str:
     """TOML text for ``data``: tables as ``[headers]``, distributions and categories inline."""
     lines: list[str] = []
@@ -93,7 +72,7 @@ def to_toml(data: dict[str, Any]) -> str:
         subs = [(k, v) for k, v in node.items() if not inline(v)]
         if path and (leaves or not subs):
             lines.append("[" + ".".join(_key(p) for p in path) + "]")
-        lines.extend(f"{_key(k)} = {_value(v)}" for k, v in leaves)
+        lines.extend(f"{_key(k)} = {toml_value(v)}" for k, v in leaves)
         for k, v in subs:
             table(v, path + [k])
 
@@ -571,7 +550,7 @@ def broken_sets(draw: st.DrawFn) -> tuple[str, Case]:
         depth = draw(st.sampled_from([40, 1000, 5000]))
         return "name=" + "[" * depth + "]" * depth, Case(kind, "", ["name"])
     path, empty = draw(st.sampled_from(EMPTY))
-    return f"{dotted(path)}={_value(empty)}", Case(kind, "", [dotted(path)])
+    return f"{dotted(path)}={toml_value(empty)}", Case(kind, "", [dotted(path)])
 
 
 def _check_set(override: str, case: Case, err: ScenarioError) -> None:
