@@ -17,13 +17,13 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from export.files import atomic_write_text, dumps_json
-from export.table import format_table
-from scenarios import ScenarioError, load
-from scenarios.summary import summarise
-from sim.backends import make_backend
-from sim.run import STREAMS, Horizon, Results
-from sim.run import run as simulate_run
+from jiedao.export.files import atomic_write_text, dumps_json
+from jiedao.export.table import format_table
+from jiedao.scenarios import ScenarioError, load
+from jiedao.scenarios.summary import summarise
+from jiedao.sim.backends import make_backend
+from jiedao.sim.run import STREAMS, Horizon, Results
+from jiedao.sim.run import run as simulate_run
 
 app = typer.Typer(
     help="jiedao (街道): plan staffing and funds for street-management reform.\n\n"
@@ -201,7 +201,7 @@ def scenario_generate(
 
     Example: jiedao scenario generate --communities 5000 --seed 7 --out province.toml
     """
-    from scenarios.generate import generate
+    from jiedao.scenarios.generate import generate
 
     if out is not None and out.exists() and not force:
         raise fail(f"--out {out}: already exists; use --force to replace")
@@ -384,7 +384,7 @@ def simulate(
             keep_records=out is not None,
         )
     if out is not None:
-        from export.charts import save_figure, wait_distribution
+        from jiedao.export.charts import save_figure, wait_distribution
 
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "simulate.json", dumps_json(results.to_json()))
@@ -531,7 +531,7 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing fil
 
 def _check_out(out: Path | None, force: bool, names: tuple[str, ...] | None = None) -> None:
     """Refuse to replace existing outputs without --force (checked before any work)."""
-    from export.plan import FILES
+    from jiedao.export.plan import FILES
 
     if out is None:
         return
@@ -560,10 +560,10 @@ def _run_plan(
     workers: int | None,
     scheduler: str | None,
 ) -> None:
-    from export.plan import CurvesFileError, plan_document, read_curves, write_plan
-    from optimize.model import InfeasibleError, Mode
-    from optimize.plan import make_plan
-    from optimize.solve import available_solvers, solver_name
+    from jiedao.export.plan import CurvesFileError, plan_document, read_curves, write_plan
+    from jiedao.optimize.model import InfeasibleError, Mode
+    from jiedao.optimize.plan import make_plan
+    from jiedao.optimize.solve import available_solvers, solver_name
 
     if mode not in ("shortfall", "cost"):
         raise fail(f"--mode: expected shortfall or cost, got {mode!r}")
@@ -777,8 +777,8 @@ def compare(
     Example: jiedao compare liaoyuan-before liaoyuan
     Example: jiedao compare liaoyuan --variant "4 windows:districts.*.streets.*.windows=4"
     """
-    from sim.compare import compare as compare_runs
-    from sim.compare import compare_table_rows
+    from jiedao.sim.compare import compare as compare_runs
+    from jiedao.sim.compare import compare_table_rows
 
     refs = list(files or [])
     runs: list[tuple[str, str, list[str]]] = []  # (name, ref, overrides)
@@ -838,7 +838,7 @@ def compare(
     except ValueError as err:
         raise fail(str(err)) from None
     if out is not None:
-        from export.charts import before_after, save_figure
+        from jiedao.export.charts import before_after, save_figure
 
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "compare.json", dumps_json(document))
@@ -861,7 +861,7 @@ def compare(
 
 def before_after_rows(document: dict[str, Any], names: list[str], lang: str) -> list[Any]:
     """City figures of the first two scenarios for the before/after chart."""
-    from export.labels import label_or
+    from jiedao.export.labels import label_or
 
     wanted = [
         ("window", "wait_mean_min"),
@@ -925,7 +925,7 @@ def sweep(
 
     Example: jiedao sweep liaoyuan --vary 'districts.*.streets.*.windows=2..6' --out sweep-windows
     """
-    from sim.sweep import parse_vary, points, read_points, run_sweep
+    from jiedao.sim.sweep import parse_vary, points, read_points, run_sweep
 
     if not vary:
         raise fail("sweep needs at least one --vary PATH=SPEC")
@@ -1043,11 +1043,11 @@ def sensitivity(
     """
     import time as _time
 
-    from export import sensitivity as report
-    from export.plan import CurvesFileError, read_curves
-    from optimize.model import InfeasibleError, problem_from_scenario
-    from optimize.plan import make_plan
-    from optimize.whatif import budget_frontier, demand_uncertainty, one_at_a_time
+    from jiedao.export import sensitivity as report
+    from jiedao.export.plan import CurvesFileError, read_curves
+    from jiedao.optimize.model import InfeasibleError, problem_from_scenario
+    from jiedao.optimize.plan import make_plan
+    from jiedao.optimize.whatif import budget_frontier, demand_uncertainty, one_at_a_time
 
     _check_lang(lang)
     began = _time.perf_counter()
@@ -1094,7 +1094,7 @@ def sensitivity(
             fitted = made.fitted
             staff = {a.community_id: a.staff_equivalents for a in made.result.allocation or ()}
             targets = {a.community_id: a.target for a in made.result.allocation or ()}
-        from optimize.whatif import parameters
+        from jiedao.optimize.whatif import parameters
 
         with progress_bar(len(parameters(scenario)), "one at a time", quiet) as advance:
             base, rows = one_at_a_time(
@@ -1149,7 +1149,7 @@ def sensitivity(
 
 def sensitivity_charts(doc: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
     try:
-        from export import charts
+        from jiedao.export import charts
     except ImportError:  # pragma: no cover - charts are core, but never lose the tables
         return []
     base = doc["base"]["posts_required"] or 0
@@ -1166,7 +1166,7 @@ def sensitivity_charts(doc: dict[str, Any], lang: str) -> list[tuple[str, Any]]:
         for p in doc["frontier_posts"]
         if p["service_level"] is not None
     ]
-    from export.labels import label
+    from jiedao.export.labels import label
 
     return [
         ("tornado", charts.tornado(tornado_rows, label("sensitivity", lang), lang)),
@@ -1242,7 +1242,7 @@ def render_sensitivity(doc: dict[str, Any]) -> str:
 
 
 def render_plan(plan: Any) -> str:
-    from export.plan import allocation_rows, window_rows
+    from jiedao.export.plan import allocation_rows, window_rows
 
     r, s = plan.result, plan.sensitivity
     lines = [

@@ -31,11 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from scenarios import load
-from scenarios.model import Scenario
-from sim.fastpath import fcfs_waits, window_curve, window_station_inputs
-from sim.model import simulate_street
-from tests.factory import queue_scenario
+from jiedao.scenarios import load
+from jiedao.scenarios.model import Scenario
+from jiedao.scenarios.textbook import queue_scenario
+from jiedao.sim.fastpath import fcfs_waits, window_curve, window_station_inputs
+from jiedao.sim.model import simulate_street
 
 WIDTHS = (1, 8, 64)
 

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from optimize import CommunitySpec, Curve, Problem, solve  # noqa: E402
+from jiedao.optimize import CommunitySpec, Curve, Problem, solve  # noqa: E402
 
 LEVELS = 12
 

@@ -25,30 +25,31 @@ import json, resource, sys, time
 config = json.loads(sys.argv[1])
 began = time.perf_counter()
 if config["kind"] == "simulate":
-    from scenarios import load
-    from sim.backends import make_backend
-    from sim.run import run
+    from jiedao.scenarios import load
+    from jiedao.sim.backends import make_backend
+    from jiedao.sim.run import run
     scenario = load(config["scenario"])
     results = run(scenario, executor=make_backend(config["backend"], config.get("workers")),
                   **config["args"])
     residents = results.residents
 elif config["kind"] == "plan":
-    from scenarios import load
-    from sim.backends import make_backend
-    from optimize.plan import make_plan
+    from jiedao.scenarios import load
+    from jiedao.sim.backends import make_backend
+    from jiedao.optimize.plan import make_plan
     plan = make_plan(load(config["scenario"]),
                      executor=make_backend(config["backend"], config.get("workers")))
     residents = 0
 elif config["kind"] == "engine_mmc":
-    from tests.factory import queue_scenario
-    from sim.model import simulate_street
+    from jiedao.scenarios.textbook import queue_scenario
+    from jiedao.sim.model import simulate_street
     lam = 4.0
     scenario = queue_scenario(lam, 5)
     days = round(config["customers"] / (lam * 1440))
-    residents = len(simulate_street(scenario, "d/s", 0, 1, days, 1, streams=("window",)).windows[0].arrival)
+    record = simulate_street(scenario, "d/s", 0, 1, days, 1, streams=("window",))
+    residents = len(record.windows[0].arrival)
 elif config["kind"] == "engine_network":
-    from tests.factory import base_data, build
-    from sim.model import simulate_street
+    from jiedao.scenarios.textbook import base_data, build
+    from jiedao.sim.model import simulate_street
     data = base_data()
     data["calendar"].update(open="00:00", close="24:00", lunch=[],
                             working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
@@ -123,7 +124,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|")
     runs = [("liaoyuan (defaults)", "liaoyuan", {})]
     if not args.skip_5000:
-        from scenarios.generate import generate
+        from jiedao.scenarios.generate import generate
 
         path = Path(tempfile.mkdtemp()) / "city5000.toml"
         path.write_text(generate(5000, 7), encoding="utf-8")

@@ -21,10 +21,10 @@ import time
 from collections.abc import Callable
 
 from benchmarks.reference_simpy import run_mmc, run_mmc_reneging
-from scenarios import load
-from sim.model import simulate_street
-from sim.run import run
-from tests.factory import queue_scenario
+from jiedao.scenarios import load
+from jiedao.scenarios.textbook import queue_scenario
+from jiedao.sim.model import simulate_street
+from jiedao.sim.run import run
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:

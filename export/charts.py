@@ -56,8 +56,8 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from export.files import atomic_write_bytes
-from export.labels import LANGS, chinese_characters, label, label_or
+from jiedao.export.files import atomic_write_bytes
+from jiedao.export.labels import LANGS, chinese_characters, label, label_or
 
 ENV_FONT = "JIEDAO_CJK_FONT"
 FONT_PACKAGE = "pylopdf_fonts_zh_cn"

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from export.files import atomic_write_many, dumps_json
-from optimize.plan import Plan
+from jiedao.export.files import atomic_write_many, dumps_json
+from jiedao.optimize.plan import Plan
 
 ALLOCATION_COLUMNS = (
     "community_id",
@@ -348,7 +348,7 @@ class CurvesFileError(ValueError):
 
 def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
     """Read ``community_id, stream, staff, service_level[, service_level_ci95]`` rows."""
-    from optimize.curves import Curve
+    from jiedao.optimize.curves import Curve
 
     label = path.name
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from export.files import atomic_write_bytes, atomic_write_text, dumps_json
-from export.plan import csv_bytes
-from optimize.whatif import FrontierPoint, OatRow, Outcome, Uncertainty
+from jiedao.export.files import atomic_write_bytes, atomic_write_text, dumps_json
+from jiedao.export.plan import csv_bytes
+from jiedao.optimize.whatif import FrontierPoint, OatRow, Outcome, Uncertainty
 
 OAT_COLUMNS = (
     "rank",
@@ -123,7 +123,7 @@ def write(
         atomic_write_bytes(out / name, csv_bytes(columns, doc[key]))
         written.append(out / name)
     for stem, figure in charts or []:
-        from export.charts import save_figure
+        from jiedao.export.charts import save_figure
 
         written.extend(Path(p) for p in save_figure(figure, out / stem))
     return written

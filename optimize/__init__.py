@@ -11,8 +11,8 @@ A pure library over response curves: no simulation, no files, no printing.
 - :mod:`optimize.sensitivity`: marginal values, shadow prices and their ranges.
 """
 
-from optimize.curves import Curve, erlang_curve, fit_concave, wait_within_probability
-from optimize.model import (
+from jiedao.optimize.curves import Curve, erlang_curve, fit_concave, wait_within_probability
+from jiedao.optimize.model import (
     CommunitySpec,
     GroupCap,
     InfeasibleError,
@@ -21,8 +21,8 @@ from optimize.model import (
     problem_from_scenario,
     staff_per_yuan,
 )
-from optimize.sensitivity import Sensitivity, ShadowPrice, analyse
-from optimize.solve import Allocation, Result, Status, solve
+from jiedao.optimize.sensitivity import Sensitivity, ShadowPrice, analyse
+from jiedao.optimize.solve import Allocation, Result, Status, solve
 
 __all__ = [
     "Allocation",

@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from optimize.curves import Curve, fit_concave
-from optimize.model import CommunitySpec, Mode, Problem
-from optimize.solve import Result, solve
-from scenarios.model import Scenario
-from sim.fastpath import window_curve
-from sim.run import run, summarise
+from jiedao.optimize.curves import Curve, fit_concave
+from jiedao.optimize.model import CommunitySpec, Mode, Problem
+from jiedao.optimize.solve import Result, solve
+from jiedao.scenarios.model import Scenario
+from jiedao.sim.fastpath import window_curve
+from jiedao.sim.run import run, summarise
 
 MAX_EXTRA = 6
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimize.greedy import (
+from jiedao.optimize.greedy import (
     fill_exact,
     fund_pieces,
     greedy_posts,
@@ -45,7 +45,7 @@ from optimize.greedy import (
     take_largest,
     water_fill,
 )
-from optimize.model import Compiled, InfeasibleError, Mode
+from jiedao.optimize.model import Compiled, InfeasibleError, Mode
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import heapq
 
 import numpy as np
 
-from optimize.model import Compiled
+from jiedao.optimize.model import Compiled
 
 
 def served_matrix(c: Compiled, units: np.ndarray | None = None) -> np.ndarray:

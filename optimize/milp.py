@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from optimize.model import NO_MAX, Compiled, Mode
+from jiedao.optimize.model import NO_MAX, Compiled, Mode
 
 WAN = 10_000.0  # yuan in a fund unit
 

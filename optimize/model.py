@@ -42,10 +42,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optimize.curves import TOLERANCE, Curve
+from jiedao.optimize.curves import TOLERANCE, Curve
 
 if TYPE_CHECKING:
-    from scenarios.model import Scenario
+    from jiedao.scenarios.model import Scenario
 
 NO_MAX = 2**40  # posts maximum of a community that has none
 LEVEL_TOLERANCE = 1e-9

@@ -23,17 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from optimize.clerks import ClerkPlan, plan_clerks
-from optimize.clerks import qualifies as clerk_qualifies
-from optimize.curves import Curve
-from optimize.model import Mode, problem_from_scenario
-from optimize.response import CurveTask, MeasuredCurves, measure_curves
-from optimize.sensitivity import Sensitivity, analyse
-from optimize.solve import Result, solve
-from scenarios.model import Scenario
-from sim.backends import Serial
-from sim.grids import grid_workers
-from sim.run import summarise
+from jiedao.optimize.clerks import ClerkPlan, plan_clerks
+from jiedao.optimize.clerks import qualifies as clerk_qualifies
+from jiedao.optimize.curves import Curve
+from jiedao.optimize.model import Mode, problem_from_scenario
+from jiedao.optimize.response import CurveTask, MeasuredCurves, measure_curves
+from jiedao.optimize.sensitivity import Sensitivity, analyse
+from jiedao.optimize.solve import Result, solve
+from jiedao.scenarios.model import Scenario
+from jiedao.sim.backends import Serial
+from jiedao.sim.grids import grid_workers
+from jiedao.sim.run import summarise
 
 # Fresh seeds for the check: the curves' root seed shifted by a fixed odd constant, so the check's
 # residents are independent of the ones the curves were measured on, and still reproducible.

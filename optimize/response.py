@@ -25,15 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from optimize.curves import Curve, fit_concave
-from scenarios.model import Community, Scenario
-from scenarios.schema import dist_mean, minutes_of_day
-from sim.backends import Serial
-from sim.calendar import DAY, WorkCalendar
-from sim.grids import grid_workers
-from sim.model import CALENDAR_SLACK_DAYS, simulate_street
-from sim.monitor import grid_metrics
-from sim.run import summarise
+from jiedao.optimize.curves import Curve, fit_concave
+from jiedao.scenarios.model import Community, Scenario
+from jiedao.scenarios.schema import dist_mean, minutes_of_day
+from jiedao.sim.backends import Serial
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.grids import grid_workers
+from jiedao.sim.model import CALENDAR_SLACK_DAYS, simulate_street
+from jiedao.sim.monitor import grid_metrics
+from jiedao.sim.run import summarise
 
 LEVELS = 12
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from optimize.milp import WAN, MilpModel, build_milp
-from optimize.model import (
+from jiedao.optimize.milp import WAN, MilpModel, build_milp
+from jiedao.optimize.model import (
     Compiled,
     InfeasibleError,
     Mode,
@@ -44,7 +44,7 @@ from optimize.model import (
     describe_infeasible,
     infeasible_requirement,
 )
-from optimize.solve import Status, choose_method, run_solver, solve, solver_name
+from jiedao.optimize.solve import Status, choose_method, run_solver, solve, solver_name
 
 FUND_STEP_YUAN = 10_000.0
 

@@ -44,10 +44,10 @@ from functools import cache
 import numpy as np
 import pulp
 
-from optimize.decompose import cheapest, lagrangian
-from optimize.greedy import greedy
-from optimize.milp import MilpModel, build_milp
-from optimize.model import (
+from jiedao.optimize.decompose import cheapest, lagrangian
+from jiedao.optimize.greedy import greedy
+from jiedao.optimize.milp import MilpModel, build_milp
+from jiedao.optimize.model import (
     Compiled,
     InfeasibleError,
     Mode,

@@ -30,15 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from optimize.curves import Curve
-from optimize.model import InfeasibleError, Mode, problem_from_scenario
-from optimize.plan import staffed_tasks
-from optimize.response import measure_curves
-from optimize.sensitivity import analyse
-from optimize.solve import solve
-from scenarios import load
-from scenarios.model import Scenario
-from sim.backends import Serial
+from jiedao.optimize.curves import Curve
+from jiedao.optimize.model import InfeasibleError, Mode, problem_from_scenario
+from jiedao.optimize.plan import staffed_tasks
+from jiedao.optimize.response import measure_curves
+from jiedao.optimize.sensitivity import analyse
+from jiedao.optimize.solve import solve
+from jiedao.scenarios import load
+from jiedao.scenarios.model import Scenario
+from jiedao.sim.backends import Serial
 
 CURVE_INPUTS = ("demand.grid.", "targets.grid.", "calendar.", "policy.", "districts.", "defaults.")
 

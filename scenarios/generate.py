@@ -34,8 +34,8 @@ import tomllib
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from scenarios.loader import validate_data
-from scenarios.model import Scenario
+from jiedao.scenarios.loader import validate_data
+from jiedao.scenarios.model import Scenario
 
 MIN_HOUSEHOLDS, MAX_HOUSEHOLDS = 1_000, 15_000
 MEDIAN_HOUSEHOLDS = {"urban": 5_500.0, "town": 3_500.0}

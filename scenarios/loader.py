@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from scenarios import schema
-from scenarios.errors import ScenarioError
-from scenarios.model import Community, District, Scenario, Street
+from jiedao.scenarios import schema
+from jiedao.scenarios.errors import ScenarioError
+from jiedao.scenarios.model import Community, District, Scenario, Street
 
 BUILTIN = ("liaoyuan", "liaoyuan-before")
 DEFAULT = "liaoyuan"
@@ -36,7 +36,7 @@ MAX_DEPTH = 32  # tables and lists nested deeper than any scenario needs (tomlli
 
 
 def builtin_path(name: str) -> Path:
-    return Path(str(resources.files("scenarios").joinpath(f"{name}.toml")))
+    return Path(str(resources.files("jiedao.scenarios").joinpath(f"{name}.toml")))
 
 
 def resolve_ref(ref: str | Path | None) -> tuple[Path, str]:
@@ -529,9 +529,18 @@ def _community(
         raise fail(f"{path}.households", "required, but not given")
     kind = _cascade("type", *levels) or "urban"
     # the most specific level that says anything about grids decides: a count, or a size
-    sizing = next((lv for lv in levels if lv is not None and (
-        getattr(lv, "grids", None) is not None or getattr(lv, "households_per_grid", None) is not None
-    )), None)
+    sizing = next(
+        (
+            lv
+            for lv in levels
+            if lv is not None
+            and (
+                getattr(lv, "grids", None) is not None
+                or getattr(lv, "households_per_grid", None) is not None
+            )
+        ),
+        None,
+    )
     grids = getattr(sizing, "grids", None) if sizing is not None else None
     if grids is None:
         per_grid = getattr(sizing, "households_per_grid", None) if sizing is not None else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from scenarios.schema import (
+from jiedao.scenarios.schema import (
     Budget,
     Calendar,
     Demand,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios.model import Scenario
+from jiedao.scenarios.model import Scenario
 
 
 def summarise(scenario: Scenario) -> dict[str, Any]:

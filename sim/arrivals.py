@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.calendar import DAY, WorkCalendar
+from jiedao.sim.calendar import DAY, WorkCalendar
 
 
 def rate_segments(

@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from scenarios.model import Scenario
-from sim.model import StreetRecord
+from jiedao.scenarios.model import Scenario
+from jiedao.sim.model import StreetRecord
 
 Progress = Callable[[int], None] | None
 BACKENDS = ("serial", "process", "dask")
@@ -133,7 +133,7 @@ class ProcessPool:
             method = "forkserver" if "forkserver" in methods else "spawn"
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload(["sim.model", "sim.run"])
+            context.set_forkserver_preload(["jiedao.sim.model", "jiedao.sim.run"])
         out: list[StreetRecord] = []
         # Ctrl-C is held while workers start (they are forked during the submits), so it is
         # neither lost in Python's fork hooks nor met by a worker before its handler is set

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.schema import WEEKDAYS, Calendar, minutes_of_day
+from jiedao.scenarios.schema import WEEKDAYS, Calendar, minutes_of_day
 
 DAY = 1440.0
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.run import LEVELS, Results, summarise
+from jiedao.sim.run import LEVELS, Results, summarise
 
 SCHEMA = "jiedao.compare/1"
 

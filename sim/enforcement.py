@@ -16,13 +16,13 @@ import math
 import numpy as np
 import simpy
 
-from scenarios.model import Scenario, Street
-from scenarios.schema import WEEKDAYS
-from sim.arrivals import arrival_times, rate_segments
-from sim.calendar import WorkCalendar
-from sim.staffing import always, on_duty_minutes, split_staff
-from sim.station import Station, Table
-from sim.streams import generator, inverse_cdf
+from jiedao.scenarios.model import Scenario, Street
+from jiedao.scenarios.schema import WEEKDAYS
+from jiedao.sim.arrivals import arrival_times, rate_segments
+from jiedao.sim.calendar import WorkCalendar
+from jiedao.sim.staffing import always, on_duty_minutes, split_staff
+from jiedao.sim.station import Station, Table
+from jiedao.sim.streams import generator, inverse_cdf
 
 STREAM = "enforcement"
 DIRECT, ESCALATED = 0, 1

@@ -55,10 +55,10 @@ from typing import Any
 
 import numpy as np
 
-from scenarios.model import Scenario, Street
-from sim.calendar import DAY, WorkCalendar
-from sim.model import CALENDAR_SLACK_DAYS
-from sim.windows import draw_visits, visit_segments
+from jiedao.scenarios.model import Scenario, Street
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.model import CALENDAR_SLACK_DAYS
+from jiedao.sim.windows import draw_visits, visit_segments
 
 INF = math.inf
 CHUNK = 50_000  # residents per block of replications (see fcfs_waits)

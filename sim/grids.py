@@ -24,14 +24,14 @@ import math
 import numpy as np
 import simpy
 
-from scenarios.model import Community, Scenario
-from scenarios.schema import WEEKDAYS
-from sim.arrivals import arrival_times, rate_segments
-from sim.calendar import WorkCalendar
-from sim.enforcement import ESCALATED, EnforcementTeam, department_index
-from sim.staffing import day_schedule, on_duty_minutes, split_staff
-from sim.station import Station, Table
-from sim.streams import generator, inverse_cdf
+from jiedao.scenarios.model import Community, Scenario
+from jiedao.scenarios.schema import WEEKDAYS
+from jiedao.sim.arrivals import arrival_times, rate_segments
+from jiedao.sim.calendar import WorkCalendar
+from jiedao.sim.enforcement import ESCALATED, EnforcementTeam, department_index
+from jiedao.sim.staffing import day_schedule, on_duty_minutes, split_staff
+from jiedao.sim.station import Station, Table
+from jiedao.sim.streams import generator, inverse_cdf
 
 STREAM = "grid"
 ROUTES = ("grid", "community", "street", "enforcement")

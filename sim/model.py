@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from scenarios.model import Scenario
-from sim.calendar import DAY, WorkCalendar
-from sim.enforcement import EnforcementTeam
-from sim.grids import CommunityGrids
-from sim.station import Station, Table
-from sim.windows import WindowCentre
+from jiedao.scenarios.model import Scenario
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.enforcement import EnforcementTeam
+from jiedao.sim.grids import CommunityGrids
+from jiedao.sim.station import Station, Table
+from jiedao.sim.windows import WindowCentre
 
 # Cases may end after the horizon; the calendar runs on so that their end can be placed.
 CALENDAR_SLACK_DAYS = 400

@@ -26,11 +26,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scenarios.schema import EnforcementTarget, GridTarget, WindowTarget
-from sim.calendar import DAY, WorkCalendar
-from sim.grids import COMMUNITY, ENFORCEMENT, STREET
-from sim.model import GridRecord, StationRecord
-from sim.station import ABANDONED, COMPLETED, IN_SYSTEM, SENT_HOME
+from jiedao.scenarios.schema import EnforcementTarget, GridTarget, WindowTarget
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.grids import COMMUNITY, ENFORCEMENT, STREET
+from jiedao.sim.model import GridRecord, StationRecord
+from jiedao.sim.station import ABANDONED, COMPLETED, IN_SYSTEM, SENT_HOME
 
 Metrics = dict[str, float]
 

@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from scenarios.model import Scenario
-from sim.backends import Serial
-from sim.calendar import DAY, WorkCalendar
-from sim.model import CALENDAR_SLACK_DAYS, StreetRecord, simulate_street
-from sim.monitor import enforcement_metrics, grid_metrics, window_metrics
+from jiedao.scenarios.model import Scenario
+from jiedao.sim.backends import Serial
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.model import CALENDAR_SLACK_DAYS, StreetRecord, simulate_street
+from jiedao.sim.monitor import enforcement_metrics, grid_metrics, window_metrics
 
 STREAMS = ("window", "grid", "enforcement")
 LEVELS = ("city", "district", "street", "community")

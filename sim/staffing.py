@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scenarios.schema import Shift, minutes_of_day
-from sim.calendar import DAY, WorkCalendar
-from sim.station import Change
+from jiedao.scenarios.schema import Shift, minutes_of_day
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.station import Change
 
 GOLDEN = 0.6180339887498949
 

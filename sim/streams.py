@@ -18,7 +18,7 @@ import hashlib
 import numpy as np
 from scipy import special
 
-from scenarios.schema import Deterministic, Empirical, Exponential, Gamma, Lognormal
+from jiedao.scenarios.schema import Deterministic, Empirical, Exponential, Gamma, Lognormal
 
 Dist = Exponential | Lognormal | Gamma | Deterministic | Empirical
 

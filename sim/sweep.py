@@ -35,10 +35,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from export.files import atomic_write_text, dumps_json
-from scenarios.errors import ScenarioError
-from scenarios.loader import apply_overrides, parse_value, read_toml, resolve_ref, validate_data
-from scenarios.model import Scenario
+from jiedao.export.files import atomic_write_text, dumps_json
+from jiedao.scenarios.errors import ScenarioError
+from jiedao.scenarios.loader import (
+    apply_overrides,
+    parse_value,
+    read_toml,
+    resolve_ref,
+    validate_data,
+)
+from jiedao.scenarios.model import Scenario
 
 SCHEMA = "jiedao.sweep/1"
 MANIFEST = "sweep.json"

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from scenarios.model import Scenario, Street
-from scenarios.schema import WEEKDAYS, dist_mean
-from sim.arrivals import arrival_times, rate_segments
-from sim.calendar import WorkCalendar
-from sim.staffing import day_schedule, on_duty_minutes, split_staff
-from sim.station import ABANDONED, SENT_HOME, Station, Table
-from sim.streams import generator, inverse_cdf
+from jiedao.scenarios.model import Scenario, Street
+from jiedao.scenarios.schema import WEEKDAYS, dist_mean
+from jiedao.sim.arrivals import arrival_times, rate_segments
+from jiedao.sim.calendar import WorkCalendar
+from jiedao.sim.staffing import day_schedule, on_duty_minutes, split_staff
+from jiedao.sim.station import ABANDONED, SENT_HOME, Station, Table
+from jiedao.sim.streams import generator, inverse_cdf
 
 STREAM = "window"
 

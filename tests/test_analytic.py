@@ -19,9 +19,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from scipy import signal, special, stats
-
-from benchmarks.reference_simpy import run_mmc_reneging, simulate_fcfs, stream
-from tests.analytic import (
+from support.analytic import (
     batch_means,
     bonferroni_alpha,
     bonferroni_tolerance,
@@ -34,6 +32,11 @@ from tests.analytic import (
     mmc,
     student_t_ci,
 )
+from support.references import reference_simpy
+
+run_mmc_reneging = reference_simpy.run_mmc_reneging
+simulate_fcfs = reference_simpy.simulate_fcfs
+stream = reference_simpy.stream
 
 FAMILY_ALPHA = 0.01
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from scenarios import load
-from sim.backends import Dask, ProcessPool, Serial, chunks
-from sim.run import run
+from jiedao.scenarios import load
+from jiedao.sim.backends import Dask, ProcessPool, Serial, chunks
+from jiedao.sim.run import run
 
 SHORT = {"replications": 3, "seed": 17, "days": 5, "case_days": 20, "case_warmup_days": 5}
 

@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
-from export import charts
-from export.labels import LABELS, LANGS, bilingual, chinese_characters, label, label_or
+from jiedao.export import charts
+from jiedao.export.labels import LABELS, LANGS, bilingual, chinese_characters, label, label_or
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MISSING = re.compile(r"Glyph .* missing", re.IGNORECASE)

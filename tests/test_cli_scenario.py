@@ -12,7 +12,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cli import app
+from jiedao.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "docs" / "examples" / "minimal.toml")

@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import load
-from sim.run import run
+from jiedao.cli import app
+from jiedao.scenarios import load
+from jiedao.sim.run import run
 
 runner = CliRunner()
 FAST = ["-r", "2", "--days", "5", "--case-days", "15", "--case-warmup", "5", "-q"]

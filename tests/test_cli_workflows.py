@@ -8,8 +8,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios.generate import generate
+from jiedao.cli import app
+from jiedao.scenarios.generate import generate
 
 runner = CliRunner()
 SHORT = ["-r", "3", "--days", "5", "--case-days", "20", "--case-warmup", "5", "-q",

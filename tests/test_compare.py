@@ -7,16 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from export.table import format_table
-from scenarios import load
-from sim.compare import (
+from jiedao.export.table import format_table
+from jiedao.scenarios import load
+from jiedao.sim.compare import (
     SCHEMA,
     check_compatible,
     compare,
     compare_table_rows,
     paired_difference,
 )
-from sim.run import run
+from jiedao.sim.run import run
 
 SHORT = {"days": 5, "case_days": 20, "case_warmup_days": 5}
 WINDOWS_ONLY = ("window",)

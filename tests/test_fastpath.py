@@ -14,27 +14,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
-
-from sim import fastpath
-from sim.calendar import DAY, WorkCalendar
-from sim.fastpath import (
-    calendar_intervals,
-    fcfs_waits,
-    unqualified,
-    window_curve,
-    window_station_inputs,
-)
-from sim.model import CALENDAR_SLACK_DAYS, simulate_street
-from sim.monitor import window_metrics
-from sim.station import ABANDONED, COMPLETED, IN_SYSTEM
-from tests.analytic import (
+from support.analytic import (
     bonferroni_tolerance,
     fcfs_multiserver,
     kiefer_wolfowitz,
     mmc,
     student_t_ci,
 )
-from tests.factory import base_data, build, queue_scenario
+
+from jiedao.scenarios.textbook import base_data, build, queue_scenario
+from jiedao.sim import fastpath
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.fastpath import (
+    calendar_intervals,
+    fcfs_waits,
+    unqualified,
+    window_curve,
+    window_station_inputs,
+)
+from jiedao.sim.model import CALENDAR_SLACK_DAYS, simulate_street
+from jiedao.sim.monitor import window_metrics
+from jiedao.sim.station import ABANDONED, COMPLETED, IN_SYSTEM
 
 
 def calendar_scenario(windows: int = 2, rate: float = 110.0, returns: float = 0.0, **window):

@@ -8,9 +8,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from scenarios.generate import MAX_HOUSEHOLDS, MIN_HOUSEHOLDS, MIN_POSTS, generate, load_text
-from scenarios.loader import load
-from sim.model import simulate_street
+from jiedao.scenarios.generate import MAX_HOUSEHOLDS, MIN_HOUSEHOLDS, MIN_POSTS, generate, load_text
+from jiedao.scenarios.loader import load
+from jiedao.sim.model import simulate_street
 
 
 @pytest.mark.parametrize("n", [1, 7, 300])

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from optimize import (
+from jiedao.optimize import (
     CommunitySpec,
     Curve,
     GroupCap,
@@ -39,12 +39,12 @@ from optimize import (
     solve,
     wait_within_probability,
 )
-from optimize.curves import erlang_c
-from optimize.decompose import cheapest, lagrangian
-from optimize.greedy import greedy_heap, post_gains, take_largest
-from optimize.model import compile_problem
-from optimize.sensitivity import improvement_per_unit
-from optimize.solve import make_solver, quiet_stdout
+from jiedao.optimize.curves import erlang_c
+from jiedao.optimize.decompose import cheapest, lagrangian
+from jiedao.optimize.greedy import greedy_heap, post_gains, take_largest
+from jiedao.optimize.model import compile_problem
+from jiedao.optimize.sensitivity import improvement_per_unit
+from jiedao.optimize.solve import make_solver, quiet_stdout
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -504,16 +504,16 @@ def test_highs_banner_is_caught_in_a_fresh_process() -> None:
     script = textwrap.dedent(
         """
         import sys, pulp
-        sys.path.insert(0, {root!r})
-        from optimize import solve
-        from tests.test_optimize import hand_case
+        sys.path.insert(0, {tests!r})
+        from jiedao.optimize import solve
+        from test_optimize import hand_case
         if sys.argv[1] == "raw":
             p = pulp.LpProblem("p", pulp.LpMinimize); x = p.add_variable("x", 0); p += x
             p.solve(pulp.HiGHS(msg=False))
         else:
             solve(hand_case(), method="milp")
         """
-    ).format(root=str(ROOT))
+    ).format(tests=str(ROOT / "tests"))
     outputs = [
         subprocess.run(
             [sys.executable, "-c", script, mode],
@@ -589,8 +589,8 @@ def test_an_exact_posts_pool_is_used_in_full() -> None:
 
 
 def test_liaoyuan_with_erlang_screening_curves() -> None:
-    from optimize import problem_from_scenario
-    from scenarios import load
+    from jiedao.optimize import problem_from_scenario
+    from jiedao.scenarios import load
 
     scenario = load("liaoyuan")
     curves = {

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from cli import app
-from export.plan import ALLOCATION_COLUMNS, CURVE_COLUMNS
-from optimize.plan import make_plan
-from optimize.response import measure_curves
-from scenarios import load
+from jiedao.cli import app
+from jiedao.export.plan import ALLOCATION_COLUMNS, CURVE_COLUMNS
+from jiedao.optimize.plan import make_plan
+from jiedao.optimize.response import measure_curves
+from jiedao.scenarios import load
 
 runner = CliRunner()
 SMALL = ["--set", "districts.*.streets.*.communities.*.households=3000"]

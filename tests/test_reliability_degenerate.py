@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from optimize.curves import Curve
-from optimize.model import GroupCap, InfeasibleError, Mode, problem_from_scenario
-from optimize.solve import solve
-from scenarios import load
+from jiedao.optimize.curves import Curve
+from jiedao.optimize.model import GroupCap, InfeasibleError, Mode, problem_from_scenario
+from jiedao.optimize.solve import solve
+from jiedao.scenarios import load
 
 ROOT = Path(__file__).resolve().parents[1]
 JIEDAO = str(Path(sys.executable).with_name("jiedao"))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import INTERRUPTED
-from sim.sweep import parse_vary, point_id, points
+from jiedao.cli import INTERRUPTED
+from jiedao.sim.sweep import parse_vary, point_id, points
 
 ROOT = Path(__file__).resolve().parents[1]
 JIEDAO = str(Path(sys.executable).with_name("jiedao"))
@@ -183,7 +183,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from export.files import atomic_write_bytes
+    from jiedao.export.files import atomic_write_bytes
     data = b"n" * (200 * 1024 * 1024)
     while True:
         atomic_write_bytes(Path(sys.argv[1]), data)
@@ -225,7 +225,7 @@ STAGED = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from export.files import atomic_write_many
+    from jiedao.export.files import atomic_write_many
     folder = Path(sys.argv[1])
     renamed = []
     real_replace = os.replace

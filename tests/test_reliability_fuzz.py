@@ -33,9 +33,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import ScenarioError, load
-from sim.sweep import toml_value
+from jiedao.cli import app
+from jiedao.scenarios import ScenarioError, load
+from jiedao.sim.sweep import toml_value
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_TEXT = (ROOT / "scenarios" / "liaoyuan.toml").read_text(encoding="utf-8")
@@ -664,7 +664,7 @@ def test_the_source_never_evaluates_unpickles_or_imports_what_it_is_given() -> N
 
 def _small_text(**names: str) -> str:
     """A one-street scenario with demand, display names replaced by ``names``."""
-    from tests.factory import base_data
+    from jiedao.scenarios.textbook import base_data
 
     data = base_data()
     data["calendar"]["start_date"] = dt.date(2026, 3, 2)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import BUILTIN, Scenario, ScenarioError, load
-from scenarios.loader import builtin_path
+from jiedao.scenarios import BUILTIN, Scenario, ScenarioError, load
+from jiedao.scenarios.loader import builtin_path
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = ROOT / "docs" / "examples" / "minimal.toml"

@@ -8,14 +8,14 @@ import datetime as dt
 import numpy as np
 import pytest
 import simpy
+from support.analytic import fcfs_multiserver, kiefer_wolfowitz
 
-from scenarios.schema import Calendar
-from sim.calendar import DAY, WorkCalendar
-from sim.model import simulate_street
-from sim.staffing import day_schedule
-from sim.station import ABANDONED, COMPLETED, SENT_HOME, Station, Table
-from tests.analytic import fcfs_multiserver, kiefer_wolfowitz
-from tests.factory import base_data, build, queue_scenario
+from jiedao.scenarios.schema import Calendar
+from jiedao.scenarios.textbook import base_data, build, queue_scenario
+from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.model import simulate_street
+from jiedao.sim.staffing import day_schedule
+from jiedao.sim.station import ABANDONED, COMPLETED, SENT_HOME, Station, Table
 
 MON = 0.0  # 2026-03-02 is a Monday: day 0
 
@@ -178,7 +178,7 @@ def test_escalation_route_timeline():
 def test_peak_shift_timeline():
     # One clerk, two from 09:00 to 11:00 (a peak shift). 60-minute matters at 08:40, 08:50,
     # 08:55: the second starts when the shift begins, the third when the first clerk is free.
-    from scenarios.schema import Shift
+    from jiedao.scenarios.schema import Shift
 
     calendar = WorkCalendar.build(Calendar(start_date=dt.date(2026, 3, 2)), 10)
     env = simpy.Environment()

@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from scenarios import load
-from scenarios.loader import builtin_path, read_toml, validate_data
-from sim.grids import COMMUNITY, ENFORCEMENT
-from sim.model import simulate_street
-from sim.run import run
-from sim.station import IN_SYSTEM
+from jiedao.scenarios import load
+from jiedao.scenarios.loader import builtin_path, read_toml, validate_data
+from jiedao.sim.grids import COMMUNITY, ENFORCEMENT
+from jiedao.sim.model import simulate_street
+from jiedao.sim.run import run
+from jiedao.sim.station import IN_SYSTEM
 
 SHORT = {"replications": 2, "days": 10, "case_days": 40, "case_warmup_days": 10}
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.analytic import batch_means, bonferroni_tolerance, erlang_a, mmc
 
-from sim.model import simulate_street
-from sim.monitor import station_counts
-from tests.analytic import batch_means, bonferroni_tolerance, erlang_a, mmc
-from tests.factory import queue_scenario
+from jiedao.scenarios.textbook import queue_scenario
+from jiedao.sim.model import simulate_street
+from jiedao.sim.monitor import station_counts
 
 CASES = [(c, rho) for c in (1, 3, 8) for rho in (0.5, 0.8, 0.9)]
 COMPARISONS = len(CASES) * 3 + 2  # mean wait, P(W <= t), utilisation per case; Erlang A

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from scenarios import ScenarioError
-from scenarios.model import Scenario
-from sim.run import run
-from sim.sweep import (
+from jiedao.scenarios import ScenarioError
+from jiedao.scenarios.model import Scenario
+from jiedao.sim.run import run
+from jiedao.sim.sweep import (
     MANIFEST,
     POINTS,
     SweepError,
@@ -290,7 +290,7 @@ def test_other_arguments_into_the_same_folder_are_refused(
 
 
 def test_the_scenario_is_matched_by_contents_not_by_name(tmp_path: Path):
-    from scenarios.loader import builtin_path
+    from jiedao.scenarios.loader import builtin_path
 
     copy = tmp_path / "copy.toml"
     copy.write_bytes(builtin_path("liaoyuan").read_bytes())

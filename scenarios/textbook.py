@@ -1,4 +1,7 @@
-"""Small scenarios built in code for the simulation tests: one street, one community, no noise.
+"""Textbook scenarios built in code: one street, one community, no noise.
+
+For validating the engine against queueing theory (the tests) and for measuring its cost (the
+benchmarks), where a scenario file would only hide the one number that matters.
 
 ``queue_scenario`` is the textbook case: a street centre open 24 hours on every day, Poisson
 arrivals at ``lam`` per minute, one matter category with the given service distribution, ``c``
@@ -11,8 +14,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from scenarios.loader import apply_overrides, validate_data
-from scenarios.model import Scenario
+from jiedao.scenarios.loader import apply_overrides, validate_data
+from jiedao.scenarios.model import Scenario
 
 EXP = {"dist": "exponential", "mean": 1.0}
 QUEUE_HOUSEHOLDS = 100_000
