@@ -35,7 +35,7 @@ if config["kind"] == "simulate":
 elif config["kind"] == "plan":
     from jiedao.scenarios import load
     from jiedao.sim.backends import make_backend
-    from jiedao.optimize.plan import make_plan
+    from jiedao.planning.plan import make_plan
     plan = make_plan(load(config["scenario"]),
                      executor=make_backend(config["backend"], config.get("workers")))
     residents = 0

@@ -2,7 +2,7 @@
 
 ``label(key, lang)`` returns the text for ``lang in ("zh", "en")``; ``bilingual(key)`` returns both
 ("服务达标率 service level"), for XLSX header rows and terminal tables that show both languages.
-Keys are lowercase ASCII; stream keys are the stream names of ../shared/INTERFACES.md
+Keys are lowercase ASCII; stream keys are the stream names of docs/interfaces.md
 (``window``, ``grid``, ``enforcement``), site-level keys its level names (``community``, ...), and
 metric keys the metric names of ``jiedao.simulate/1`` (``wait_mean_min``, ``target_share``, ...), so
 a caller can look a label up by the name it already holds.
@@ -20,7 +20,7 @@ LANGS: Final[tuple[str, ...]] = ("zh", "en")
 
 # key -> (zh, en)
 LABELS: Final[dict[str, tuple[str, str]]] = {
-    # Streams (INTERFACES.md: window 便民服务窗口, grid 网格事件, enforcement 综合执法案件)
+    # Streams (docs/interfaces.md: window 便民服务窗口, grid 网格事件, enforcement 综合执法案件)
     "window": ("便民服务窗口", "service window"),
     "grid": ("网格", "grid"),
     "enforcement": ("综合执法", "enforcement"),

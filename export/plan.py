@@ -1,6 +1,6 @@
 """A plan as tables and files: the allocation table, the curves, plan.json, CSV and XLSX.
 
-Column layouts are those of ../shared/INTERFACES.md. CSV files are UTF-8 with a byte-order mark so
+Column layouts are those of docs/interfaces.md. CSV files are UTF-8 with a byte-order mark so
 that spreadsheet programs show Chinese; the XLSX stores numbers as numbers, has a Chinese header row
 above the English one, frozen headers and an autofilter. Every file is written to a temporary name
 and renamed into place (:mod:`export.files`); existing files are replaced only when asked.
@@ -14,10 +14,15 @@ import io
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from jiedao.export.files import atomic_write_many, dumps_json
-from jiedao.optimize.plan import Plan
+from jiedao.planning.plan import Plan
+
+if TYPE_CHECKING:
+    from jiedao.planning.whatif import GivenPlan
 
 ALLOCATION_COLUMNS = (
     "community_id",
@@ -95,6 +100,7 @@ FILES = (
 def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
     scenario = plan.scenario
     by_id = plan.result.by_id()
+    standards = {str(k): v for k, v in scenario.budget.fund_standard_yuan.items()}
     rows = []
     for district in scenario.districts:
         for street in district.streets:
@@ -112,9 +118,7 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
                         "households": c.households,
                         "posts_current": c.posts,
                         "posts_proposed": a.posts if a else None,
-                        "funds_standard_yuan": dict(scenario.budget.fund_standard_yuan).get(
-                            c.type, 0.0
-                        ),
+                        "funds_standard_yuan": standards.get(c.type, 0.0),
                         "funds_proposed_yuan": round(a.funds_yuan, 2) if a else None,
                         "purchased_hours": round(a.purchased_hours, 1) if a else None,
                         "service_level": _round(level),
@@ -178,75 +182,6 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return round(float(value), digits)
-
-
-def plan_document(plan: Plan) -> dict[str, Any]:
-    r, s = plan.result, plan.sensitivity
-    document: dict[str, Any] = {
-        "schema": "jiedao.plan/1",
-        "scenario": plan.scenario.name,
-        "seed": plan.seed,
-        "mode": plan.mode.value,
-        "curve_source": plan.curve_source,
-        "check_replications": plan.check_replications,
-        "check_seed": plan.check_seed,
-        "runtime_s": round(plan.runtime_s, 3),
-        "status": r.status.value,
-        "message": r.message,
-        "method": r.method,
-        "objective": r.objective,
-        "bound": r.bound,
-        "gap": r.gap,
-        "posts_total": r.posts_total,
-        "funds_total_yuan": r.funds_total_yuan,
-        "cost_yuan": r.cost_yuan,
-        "binding_constraints": list(r.binding or ()),
-        "targets_met": sum(1 for c in plan.checks.values() if c.target_met),
-        "communities": len(plan.checks) or len(r.allocation or ()),
-        "curve_agreement": sum(1 for c in plan.checks.values() if c.agrees),
-    }
-    if s is not None:
-        document["sensitivity"] = {
-            "objective": s.objective,
-            "marginal_value_per_post": s.marginal_post,
-            "marginal_value_per_10000_yuan": s.marginal_funds,
-            "relaxation_tight": s.relaxation_tight,
-            "shadow_prices": [
-                {
-                    "constraint": p.constraint,
-                    "unit": p.unit,
-                    "rhs": p.rhs,
-                    "value": p.value,
-                    "holds_from": p.lower,
-                    "holds_to": p.upper,
-                    "source": p.source,
-                }
-                for p in s.shadow_prices.values()
-            ],
-        }
-    document["allocation"] = allocation_rows(plan)
-    if plan.clerks is not None:
-        document["windows"] = {
-            "clerks_pool": plan.clerks.pool,
-            "clerks_total": plan.clerks.result.posts_total,
-            "status": plan.clerks.result.status.value,
-            "objective": plan.clerks.result.objective,
-            "binding_constraints": list(plan.clerks.result.binding or ()),
-            "streets": window_rows(plan),
-        }
-    document["checks"] = [
-        {
-            "community_id": c.community_id,
-            "planned_level": _round(c.planned_level),
-            "level": _round(c.level),
-            "ci95": _round(c.ci95),
-            "target": c.target,
-            "target_met": c.target_met,
-            "agrees_with_curve": c.agrees,
-        }
-        for c in plan.checks.values()
-    ]
-    return document
 
 
 def csv_bytes(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
@@ -323,9 +258,13 @@ def existing(out: Path, names: tuple[str, ...] = FILES) -> list[str]:
 
 def write_plan(plan: Plan, out: Path) -> list[Path]:
     """Write the plan's files into ``out``, each atomically (windows.csv where windows pool)."""
+    from jiedao.export.documents import plan_document
+
     out.mkdir(parents=True, exist_ok=True)
     allocation, curves, windows = allocation_rows(plan), curve_rows(plan), window_rows(plan)
-    sheets = [("allocation", ALLOCATION_COLUMNS, ALLOCATION_ZH, allocation)]
+    sheets: list[tuple[str, tuple[str, ...], tuple[str, ...], list[dict[str, Any]]]] = [
+        ("allocation", ALLOCATION_COLUMNS, ALLOCATION_ZH, allocation)
+    ]
     files = [
         ("allocation.csv", csv_bytes(ALLOCATION_COLUMNS, allocation)),
         ("curves.csv", csv_bytes(CURVE_COLUMNS, curves)),
@@ -393,7 +332,8 @@ def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
                 bound = "between 0 and 1" if field == "service_level" else ">= 0"
                 raise CurvesFileError(f"{label}: line {line}: {field}: must be {bound}, got {raw}")
             values.append(value)
-        points.setdefault(community, []).append((values[0], values[1], values[2]))
+        staff_value, level_value = float(values[0] or 0.0), float(values[1] or 0.0)
+        points.setdefault(community, []).append((staff_value, level_value, values[2]))
     curves = {}
     for community, rows in points.items():
         rows.sort()
@@ -402,11 +342,28 @@ def read_curves(path: Path, known: set[str] | None = None) -> dict[str, Any]:
             raise CurvesFileError(f"{label}: community {community}: staff levels repeat")
         ci = [r[2] for r in rows]
         curves[community] = Curve(
-            staff,
-            [r[1] for r in rows],
-            None if any(c is None for c in ci) else ci,  # type: ignore[arg-type]
+            np.asarray(staff),
+            np.asarray([r[1] for r in rows]),
+            None if any(c is None for c in ci) else np.asarray(ci, dtype=float),
         )
     if known is not None and set(curves) != known:
         absent = sorted(known - set(curves))
         raise CurvesFileError(f"{label}: no curve for {len(absent)} communities, e.g. {absent[0]}")
     return curves
+
+
+def read_plan(folder: Path, communities: set[str]) -> GivenPlan:
+    """A plan written by ``jiedao plan --out``: its curves.csv and the allocation in plan.json.
+    Raises :class:`CurvesFileError` (or ``OSError``, ``ValueError``) naming what is wrong."""
+    import json
+
+    from jiedao.planning.whatif import GivenPlan
+
+    curves = read_curves(folder / "curves.csv", communities)
+    rows = json.loads((folder / "plan.json").read_text("utf-8"))["allocation"]
+    return GivenPlan(
+        curves=curves,
+        posts={row["community_id"]: int(row["posts_proposed"]) for row in rows},
+        funds_yuan={row["community_id"]: float(row["funds_proposed_yuan"]) for row in rows},
+        targets={row["community_id"]: float(row["target"]) for row in rows},
+    )

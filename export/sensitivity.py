@@ -7,7 +7,7 @@ from typing import Any
 
 from jiedao.export.files import atomic_write_bytes, atomic_write_text, dumps_json
 from jiedao.export.plan import csv_bytes
-from jiedao.optimize.whatif import FrontierPoint, OatRow, Outcome, Uncertainty
+from jiedao.planning.whatif import FrontierPoint, OatRow, Outcome, Uncertainty
 
 OAT_COLUMNS = (
     "rank",
@@ -80,31 +80,6 @@ def uncertainty_rows(items: list[Uncertainty]) -> list[dict[str, Any]]:
         }
         for u in items
     ]
-
-
-def document(
-    scenario: str,
-    change: float,
-    base: Outcome,
-    rows: list[OatRow],
-    posts: list[FrontierPoint],
-    funds: list[FrontierPoint],
-    uncertainty: list[Uncertainty],
-    spread: float,
-    runtime_s: float,
-) -> dict[str, Any]:
-    return {
-        "schema": "jiedao.sensitivity/1",
-        "scenario": scenario,
-        "change": change,
-        "runtime_s": round(runtime_s, 3),
-        "base": dict(base.__dict__),
-        "one_at_a_time": oat_rows(base, rows, change),
-        "frontier_posts": frontier_rows(posts),
-        "frontier_funds": frontier_rows(funds),
-        "demand_spread": spread,
-        "demand_uncertainty": uncertainty_rows(uncertainty),
-    }
 
 
 def write(

@@ -7,13 +7,13 @@ and ``--set`` values are data only: they are parsed by :mod:`tomllib`, never eva
 
 from __future__ import annotations
 
-import difflib
+import copy
 import math
 import re
 import tomllib
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,14 +22,21 @@ from pydantic import BaseModel, ValidationError
 
 from jiedao.scenarios import schema
 from jiedao.scenarios.errors import ScenarioError
-from jiedao.scenarios.model import Community, District, Scenario, Street
+from jiedao.scenarios.model import Community, District, Origin, Scenario, Street
+from jiedao.scenarios.overrides import (
+    MAX_DEPTH,
+    Override,
+    apply_overrides,
+    as_overrides,
+    blames,
+    check_depth,
+    did_you_mean,
+    toml_value,
+)
 
 BUILTIN = ("liaoyuan", "liaoyuan-before")
 DEFAULT = "liaoyuan"
-SITE_LEVELS = ("districts", "streets", "communities")
-_SITE_NOUN = {"districts": "district", "streets": "street", "communities": "community"}
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_DEPTH = 32  # tables and lists nested deeper than any scenario needs (tomllib recurses)
 
 
 # --- locating and reading -------------------------------------------------------------------------
@@ -95,94 +102,8 @@ def read_toml(path: Path, label: str) -> tuple[dict[str, Any], str]:
         raise ScenarioError(
             label, "", f"invalid TOML: tables or lists nested more than {MAX_DEPTH} deep"
         ) from None
-    _check_depth(data, label)
+    check_depth(data, label)
     return data, text
-
-
-def _check_depth(value: Any, label: str, path: str = "") -> None:
-    """Refuse values nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion to blow)."""
-    stack: list[tuple[Any, int, str]] = [(value, 0, path)]
-    while stack:
-        node, depth, where = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ScenarioError(label, where, f"tables or lists nested more than {MAX_DEPTH} deep")
-        if isinstance(node, dict):
-            stack.extend(
-                (v, depth + 1, f"{where}.{k}" if where else str(k)) for k, v in node.items()
-            )
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1, where) for v in node)
-
-
-# --- overrides ------------------------------------------------------------------------------------
-
-
-def parse_value(text: str) -> Any:
-    """A ``--set`` value is a TOML value; a bare word that is not one is taken as a string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-    except RecursionError:  # [[[[...]]]] deeper than tomllib can parse: not a value we take
-        raise ValueError(f"tables or lists nested more than {MAX_DEPTH} deep") from None
-
-
-def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    for item in overrides:
-        label = f"--set {item}"
-        if "=" not in item:
-            raise ScenarioError(
-                label, "", "expected PATH=VALUE, e.g. districts.*.streets.*.windows=4"
-            )
-        path, _, value_text = item.partition("=")
-        path = path.strip()
-        segments = path.split(".")
-        if not path or any(not s for s in segments):
-            raise ScenarioError(label, path, "empty segment in the field path")
-        try:
-            value = parse_value(value_text.strip())
-        except ValueError as err:
-            raise ScenarioError(label, path, str(err)) from None
-        _check_depth(value, label, path)
-        matched = _set_path(data, segments, value, label, [])
-        if matched == 0:
-            raise ScenarioError(label, path, "'*' matched nothing")
-    return data
-
-
-def _set_path(
-    node: Any, segments: list[str], value: Any, label: str, done: list[str]
-) -> int:
-    head, rest = segments[0], segments[1:]
-    where = ".".join(done + [head])
-    if not isinstance(node, dict):
-        raise ScenarioError(label, ".".join(done), "is not a table, cannot set fields inside it")
-    parent = done[-1] if done else None
-    keys = list(node) if head == "*" else [head]
-    if head == "*" and parent not in SITE_LEVELS:
-        raise ScenarioError(
-            label, where, "'*' may only stand for a district, street or community id"
-        )
-    if parent in SITE_LEVELS and head != "*" and head not in node:
-        hint = _did_you_mean(head, node)
-        raise ScenarioError(label, where, f"no {_SITE_NOUN[parent]} with id {head!r}{hint}")
-    if not rest:
-        for key in keys:
-            node[key] = value
-        return len(keys)
-    count = 0
-    for key in keys:
-        child = node.setdefault(key, {})
-        count += _set_path(child, rest, value, label, done + [key])
-    return count
-
-
-def _did_you_mean(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-# --- validation errors ----------------------------------------------------------------------------
 
 
 def _allowed_keys(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
@@ -301,7 +222,7 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
     if kind == "missing":
         return "required, but not given"
     if kind == "extra_forbidden":
-        return "unknown key" + _did_you_mean(str(err["loc"][-1]), allowed)
+        return "unknown key" + did_you_mean(str(err["loc"][-1]), allowed)
     if kind == "literal_error":
         return f"must be one of {ctx['expected']}{got}"
     if kind == "too_short":
@@ -325,7 +246,7 @@ def _validation_error(
     data: dict[str, Any],
     label: str,
     text: str | None,
-    overrides: Sequence[str],
+    overrides: Sequence[Override],
 ) -> ScenarioError:
     errors = err.errors(include_url=False)
     # A misspelt key also makes its field "missing": report the typo, which is the cause.
@@ -342,28 +263,15 @@ def _validation_error(
 
 
 def _error_at(
-    label: str, path: str, message: str, text: str | None, overrides: Sequence[str]
+    label: str, path: str, message: str, text: str | None, overrides: Sequence[Override]
 ) -> ScenarioError:
-    # Blame the --set that wrote the field, else one that wrote inside the table at fault
+    # Blame the override that wrote the field, else one that wrote inside the table at fault
     # (an unknown key it added, or a table-wide check such as posts_pool it broke).
     for inside in (False, True):
-        for item in overrides:
-            target = item.partition("=")[0].strip()
-            if _path_matches(target, path, inside):
-                return ScenarioError(f"--set {item}", path, message)
+        for item in reversed(overrides):  # the last one to write a field set its value
+            if blames(item.path, path, inside):
+                return ScenarioError(item.label, path, message, kind="override")
     return ScenarioError(label, path, message, find_line(text, path) if text else None)
-
-
-def _path_matches(pattern: str, path: str, inside: bool = False) -> bool:
-    """Does ``pattern`` (with ``*``) cover ``path``? With ``inside``, does it lie within it?"""
-    pat, parts = pattern.split("."), path.split(".")
-    if inside:
-        pat, parts = parts, pat
-        if not path:
-            return False
-    return len(pat) <= len(parts) and all(
-        "*" in (p, q) or p == q for p, q in zip(pat, parts, strict=False)
-    )
 
 
 # --- TOML line lookup -----------------------------------------------------------------------------
@@ -421,7 +329,10 @@ def _cascade(field_name: str, *levels: BaseModel | None) -> Any:
 
 
 def resolve(
-    spec: schema.ScenarioFile, label: str, text: str | None = None, overrides: Sequence[str] = ()
+    spec: schema.ScenarioFile,
+    label: str,
+    text: str | None = None,
+    overrides: Sequence[Override] = (),
 ) -> Scenario:
     def fail(path: str, message: str) -> ScenarioError:
         return _error_at(label, path, message, text, overrides)
@@ -462,7 +373,7 @@ def resolve(
                 if unknown:
                     raise fail(
                         f"{s_path}.specialised_windows.{unknown[0]}",
-                        f"no matter category {unknown[0]!r}{_did_you_mean(unknown[0], categories)}",
+                        f"no matter category {unknown[0]!r}{did_you_mean(unknown[0], categories)}",
                     )
             streets.append(
                 Street(
@@ -555,7 +466,7 @@ def _community(
         raise fail(f"{path}.posts", f"must be >= party_building_posts ({party}), got {posts}")
     funds = _cascade("funds_yuan", *levels)
     if funds is None:
-        funds = spec.budget.fund_standard_yuan.get(kind, 0.0)
+        funds = {str(k): v for k, v in spec.budget.fund_standard_yuan.items()}.get(kind, 0.0)
     return Community(
         id=site_id,
         path=path,
@@ -576,19 +487,27 @@ def _community(
 
 
 def validate_data(
-    data: dict[str, Any], label: str, text: str | None = None, overrides: Sequence[str] = ()
+    data: dict[str, Any],
+    label: str,
+    text: str | None = None,
+    overrides: Sequence[str | Override] = (),
 ) -> Scenario:
+    """Validate the file's data (with ``overrides`` already applied: they are named in errors)
+    and resolve it. The scenario keeps the data, so that variants are made in memory
+    (:func:`with_overrides`) without reading the file again."""
+    applied = as_overrides(overrides)
     try:
         spec = schema.ScenarioFile.model_validate(data)
     except ValidationError as err:
-        raise _validation_error(err, data, label, text, overrides) from None
-    scenario = resolve(spec, label, text, overrides)
-    _check_policy(scenario, label, text, overrides)
+        raise _validation_error(err, data, label, text, applied) from None
+    scenario = resolve(spec, label, text, applied)
+    _check_policy(scenario, label, text, applied)
+    object.__setattr__(scenario, "origin", Origin(data, text, tuple(applied)))
     return scenario
 
 
 def _check_policy(
-    scenario: Scenario, label: str, text: str | None, overrides: Sequence[str]
+    scenario: Scenario, label: str, text: str | None, overrides: Sequence[Override]
 ) -> None:
     n_categories = len(scenario.demand.window.categories)
     for street in scenario.streets():
@@ -611,9 +530,98 @@ def _check_policy(
                 )
 
 
-def load(ref: str | Path | None = None, overrides: Sequence[str] = ()) -> Scenario:
+def load(ref: str | Path | None = None, overrides: Sequence[str | Override] = ()) -> Scenario:
     """Load, override, validate and resolve a scenario. Raises :class:`ScenarioError`."""
     path, label = resolve_ref(ref)
     data, text = read_toml(path, label)
-    apply_overrides(data, overrides)
-    return validate_data(data, label, text, overrides)
+    return load_data(data, label, text, overrides)
+
+
+def load_data(
+    data: dict[str, Any],
+    label: str,
+    text: str | None = None,
+    overrides: Sequence[str | Override] = (),
+) -> Scenario:
+    """A scenario from data already read (``text`` for line numbers), overrides applied."""
+    applied = as_overrides(overrides)
+    apply_overrides(data, applied, _resolver(label, text))
+    return validate_data(data, label, text, applied)
+
+
+def with_overrides(
+    scenario: Scenario, overrides: Sequence[str | Override] | Mapping[str, Any]
+) -> Scenario:
+    """A variant of a loaded scenario: its data with more overrides, validated again.
+
+    ``overrides`` are ``PATH=VALUE`` texts, :class:`Override` objects or a ``{path: value}``
+    mapping. Errors are those the same overrides would give on the file. The file is not read
+    again: the scenario carries its data (:class:`Origin`).
+    """
+    origin = scenario.origin
+    if origin is None or origin.data is None:
+        raise ValueError(f"{scenario.source}: the scenario carries no data to derive variants from")
+    if isinstance(overrides, Mapping):
+        items: list[Override] = [
+            Override(path, value, "=", f"{path}={toml_value(value)}")
+            for path, value in overrides.items()
+        ]
+    else:
+        items = as_overrides(overrides)
+    if not items:
+        return scenario
+    data = copy.deepcopy(origin.data)
+    apply_overrides(data, items, _resolver(scenario.source, origin.text, origin.overrides))
+    return validate_data(data, scenario.source, origin.text, [*origin.overrides, *items])
+
+
+def _resolver(
+    label: str, text: str | None, earlier: Sequence[Override] = ()
+) -> Callable[[dict[str, Any]], Callable[[dict[str, Any], Sequence[str]], Any]]:
+    """For relative overrides: each field's current value, read off the data resolved as it
+    stands (so a street's windows come from the defaults where the street does not say)."""
+
+    def resolve_now(data: dict[str, Any]) -> Callable[[dict[str, Any], Sequence[str]], Any]:
+        scenario = validate_data(copy.deepcopy(data), label, text, earlier)
+        return lambda written, segments: current_value(scenario, written, segments)
+
+    return resolve_now
+
+
+def current_value(scenario: Scenario, data: dict[str, Any], segments: Sequence[str]) -> Any:
+    """The resolved value at a concrete field path, or the value written there."""
+    node: Any = scenario
+    rest = list(segments)
+    if rest and rest[0] == "districts":
+        node = None
+        for level, children in (("districts", "districts"), ("streets", "streets"),
+                                ("communities", "communities")):
+            if len(rest) < 2 or rest[0] != level:
+                break
+            parent = scenario if level == "districts" else node
+            found = next(
+                (s for s in getattr(parent, children) if s.id.rsplit("/", 1)[-1] == rest[1]),
+                None,
+            )
+            if found is None:
+                break
+            node, rest = found, rest[2:]
+    for segment in rest:
+        if node is None:
+            break
+        if isinstance(node, Mapping):
+            node = node.get(segment)
+        else:
+            node = getattr(node, segment, None)
+    if node is None or isinstance(node, BaseModel | Mapping):
+        return _written_value(data, segments)
+    return node
+
+
+def _written_value(data: dict[str, Any], segments: Sequence[str]) -> Any:
+    node: Any = data
+    for segment in segments:
+        if not isinstance(node, dict) or segment not in node:
+            return None
+        node = node[segment]
+    return node

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from jiedao.scenarios.schema import (
     Budget,
@@ -74,6 +75,21 @@ class District:
         return sum(s.households for s in self.streets)
 
 
+@dataclass(frozen=True, eq=False)
+class Origin:
+    """What a scenario was validated from: the file's data with its overrides applied, the file's
+    text (for line numbers in errors) and the overrides. Variants are made from it in memory
+    (:func:`jiedao.scenarios.loader.with_overrides`). Workers that receive a scenario to simulate
+    do not need it, so it does not travel with a pickled scenario."""
+
+    data: dict[str, Any] | None
+    text: str | None
+    overrides: tuple[Any, ...] = ()
+
+    def __reduce__(self) -> tuple[type, tuple[None, None, tuple[Any, ...]]]:
+        return (Origin, (None, None, ()))
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -88,6 +104,7 @@ class Scenario:
     simulation: SimulationDefaults
     districts: tuple[District, ...]
     _index: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    origin: Origin | None = field(default=None, repr=False, compare=False)
 
     def streets(self) -> Iterator[Street]:
         for district in self.districts:

@@ -68,6 +68,10 @@ Cv = Annotated[float, Field(gt=0, le=MAX_CV), AfterValidator(_finite)]
 TargetShare = Annotated[float, Field(gt=0, le=1), AfterValidator(_finite)]
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CommunityType = Literal["urban", "town"]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -153,8 +157,8 @@ class Calendar(Strict):
         default_factory=lambda: ["12:00", "13:30"],
         description='["HH:MM", "HH:MM"], or [] for no lunch break',
     )
-    working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
+    working_days: list[Weekday] = Field(
+        default_factory=lambda: list[Weekday](["mon", "tue", "wed", "thu", "fri"]), min_length=1
     )
     holidays: list[dt.date] = Field(default_factory=list)
 
@@ -336,8 +340,8 @@ class Budget(Strict):
     posts_recruited: Count | None = None  # with posts_converted, must add up to the pool
     posts_converted: Count | None = None
     post_cost_yuan: Annotated[float, Field(gt=0, le=1e13), AfterValidator(_finite)] = 50_000.0
-    fund_standard_yuan: dict[Literal["urban", "town"], Money] = Field(
-        default_factory=lambda: {"urban": 200_000.0, "town": 100_000.0}
+    fund_standard_yuan: dict[CommunityType, Money] = Field(
+        default_factory=lambda: dict[CommunityType, float]({"urban": 200_000.0, "town": 100_000.0})
     )
     fund_pool_yuan: Money | None = None
     purchase_share: Share = 0.3

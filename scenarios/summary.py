@@ -1,70 +1,104 @@
-"""A scenario at a glance: the numbers ``jiedao scenario show`` prints, as plain data."""
+"""A scenario at a glance: the figures ``jiedao scenario show`` prints, as frozen records."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from jiedao.scenarios.model import Scenario
 
 
-def summarise(scenario: Scenario) -> dict[str, Any]:
-    """Sites with their households and staff, the targets and the budget (JSON-ready)."""
-    budget = scenario.budget
-    streets = []
-    for street in scenario.streets():
-        streets.append(
-            {
-                "site": street.id,
-                "name": street.name,
-                "name_zh": street.name_zh,
-                "communities": len(street.communities),
-                "households": street.households,
-                "grids": sum(c.grids for c in street.communities),
-                "windows": street.windows,
-                "enforcement_officers": street.enforcement_officers,
-                "posts": sum(c.posts for c in street.communities),
-                "funds_yuan": sum(c.funds_yuan for c in street.communities),
-            }
+@dataclass(frozen=True)
+class StreetSummary:
+    site: str
+    name: str
+    name_zh: str
+    communities: int
+    households: int
+    grids: int
+    windows: int
+    enforcement_officers: int
+    posts: int
+    funds_yuan: float
+
+
+@dataclass(frozen=True)
+class CommunitySummary:
+    site: str
+    name: str
+    name_zh: str
+    type: str
+    households: int
+    grids: int
+    posts: int
+    party_building_posts: int
+    service_posts: int
+    funds_yuan: float
+    purchased_hours: float
+
+
+@dataclass(frozen=True)
+class ScenarioSummary:
+    scenario: Scenario
+    streets: tuple[StreetSummary, ...]
+    communities: tuple[CommunitySummary, ...]
+
+    @property
+    def grids(self) -> int:
+        return sum(c.grids for c in self.communities)
+
+    @property
+    def windows(self) -> int:
+        return sum(s.windows for s in self.streets)
+
+    @property
+    def enforcement_officers(self) -> int:
+        return sum(s.enforcement_officers for s in self.streets)
+
+    @property
+    def posts(self) -> int:
+        return sum(c.posts for c in self.communities)
+
+    @property
+    def funds_yuan(self) -> float:
+        return sum(c.funds_yuan for c in self.communities)
+
+    @property
+    def posts_cost_yuan(self) -> float:
+        budget = self.scenario.budget
+        return budget.posts_pool * budget.post_cost_yuan
+
+
+def summarise(scenario: Scenario) -> ScenarioSummary:
+    """Sites with their households and staff."""
+    streets = tuple(
+        StreetSummary(
+            site=street.id,
+            name=street.name,
+            name_zh=street.name_zh,
+            communities=len(street.communities),
+            households=street.households,
+            grids=sum(c.grids for c in street.communities),
+            windows=street.windows,
+            enforcement_officers=street.enforcement_officers,
+            posts=sum(c.posts for c in street.communities),
+            funds_yuan=sum(c.funds_yuan for c in street.communities),
         )
-    communities = [
-        {
-            "site": c.id,
-            "name": c.name,
-            "name_zh": c.name_zh,
-            "type": c.type,
-            "households": c.households,
-            "grids": c.grids,
-            "posts": c.posts,
-            "party_building_posts": c.party_building_posts,
-            "service_posts": scenario.service_capacity_posts(c),
-            "funds_yuan": c.funds_yuan,
-            "purchased_hours": scenario.purchased_hours(c),
-        }
+        for street in scenario.streets()
+    )
+    communities = tuple(
+        CommunitySummary(
+            site=c.id,
+            name=c.name,
+            name_zh=c.name_zh,
+            type=c.type,
+            households=c.households,
+            grids=c.grids,
+            posts=c.posts,
+            party_building_posts=c.party_building_posts,
+            service_posts=scenario.service_capacity_posts(c),
+            funds_yuan=c.funds_yuan,
+            purchased_hours=scenario.purchased_hours(c),
+        )
         for c in scenario.communities()
-    ]
-    fund_total = sum(float(c["funds_yuan"]) for c in communities)  # type: ignore[arg-type]
-    return {
-        "schema": "jiedao.scenario.show/1",
-        "scenario": scenario.name,
-        "name_zh": scenario.name_zh,
-        "source": scenario.source,
-        "totals": {
-            "districts": len(scenario.districts),
-            "streets": len(streets),
-            "communities": len(communities),
-            "households": scenario.households,
-            "grids": sum(c["grids"] for c in communities),
-            "windows": sum(s["windows"] for s in streets),
-            "enforcement_officers": sum(s["enforcement_officers"] for s in streets),
-            "posts": sum(c["posts"] for c in communities),
-            "funds_yuan": fund_total,
-        },
-        "policy": scenario.policy.model_dump(),
-        "targets": scenario.targets.model_dump(),
-        "budget": {
-            **budget.model_dump(),
-            "posts_cost_yuan": budget.posts_pool * budget.post_cost_yuan,
-        },
-        "streets": streets,
-        "communities": communities,
-    }
+    )
+    return ScenarioSummary(scenario, streets, communities)

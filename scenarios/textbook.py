@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from jiedao.scenarios.loader import apply_overrides, validate_data
+from jiedao.scenarios.loader import load_data
 from jiedao.scenarios.model import Scenario
 
 EXP = {"dist": "exponential", "mean": 1.0}
@@ -61,8 +61,7 @@ def base_data() -> dict[str, Any]:
 def build(data: dict[str, Any], overrides: list[str] | None = None) -> Scenario:
     data = copy.deepcopy(data)
     data["calendar"]["start_date"] = _date(data["calendar"]["start_date"])
-    apply_overrides(data, overrides or [])
-    return validate_data(data, "test.toml")
+    return load_data(data, "test.toml", overrides=overrides or [])
 
 
 def _date(value: Any) -> Any:

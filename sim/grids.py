@@ -86,7 +86,7 @@ class CommunityGrids:
         patrol = rng("patrol").random(n) < demand.patrol_share
         self.travel = np.where(patrol, 0.0, inverse_cdf(demand.travel_min, rng("travel").random(n)))
         self.handling = inverse_cdf(demand.handling_min, rng("handling").random(n))
-        routing: dict[str, float] = dict(demand.routing)
+        routing = {str(k): v for k, v in demand.routing.items()}
         route_shares = np.array([routing.get(r, 0.0) for r in ROUTES])
         cumulative = np.cumsum(route_shares)
         cumulative[-1] = 1.0

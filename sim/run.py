@@ -1,8 +1,8 @@
 """Run a scenario: replications x streets, then metrics per site and stream with 95% intervals.
 
 ``run(scenario, replications, seed, ...) -> Results``. The model does no I/O: the results embed the
-scenario, the seed and the runtime, and :meth:`Results.to_json` gives the ``jiedao.simulate/1``
-document of ../shared/INTERFACES.md.
+scenario, the seed and the runtime; the ``jiedao.simulate/1`` document (docs/interfaces.md) is
+:func:`jiedao.export.documents.simulate_document`.
 
 Replication ``r`` of street ``s`` is one task; its random streams come from the root seed, ``r``
 and the names of the sites (:mod:`sim.streams`), never from the worker that runs it, so every
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,6 @@ from jiedao.sim.monitor import enforcement_metrics, grid_metrics, window_metrics
 
 STREAMS = ("window", "grid", "enforcement")
 LEVELS = ("city", "district", "street", "community")
-SCHEMA = "jiedao.simulate/1"
 
 
 @dataclass(frozen=True)
@@ -89,8 +88,10 @@ class Task:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Results:
+    """Metrics per (site, stream): one value per replication (``values[(site, stream)][name]``)."""
+
     scenario: Scenario
     seed: int
     replications: int
@@ -99,8 +100,8 @@ class Results:
     residents: int
     values: dict[tuple[str, str], dict[str, np.ndarray]]
     levels: dict[str, str]
-    warnings: list[str] = field(default_factory=list)
-    records: list[StreetRecord] | None = None
+    warnings: tuple[str, ...] = ()
+    records: tuple[StreetRecord, ...] | None = None
 
     def metric(self, site: str, stream: str, name: str) -> tuple[float, float]:
         """(mean, 95% half-width) of a metric over replications."""
@@ -108,36 +109,6 @@ class Results:
 
     def per_replication(self, site: str, stream: str, name: str) -> np.ndarray:
         return self.values[(site, stream)][name]
-
-    def to_json(self) -> dict[str, Any]:
-        results = []
-        for (site, stream), metrics in self.values.items():
-            summary = {}
-            for name, values in metrics.items():
-                mean, half = summarise(values)
-                summary[name] = {"mean": _clean(mean), "ci95": _clean(half)}
-            results.append(
-                {"site": site, "level": self.levels[site], "stream": stream, "metrics": summary}
-            )
-        h = self.horizon
-        return {
-            "schema": SCHEMA,
-            "scenario": self.scenario.name,
-            "seed": self.seed,
-            "replications": self.replications,
-            "days": h.days,
-            "warmup_days": h.warmup_days,
-            "case_days": h.case_days,
-            "case_warmup_days": h.case_warmup_days,
-            "runtime_s": round(self.runtime_s, 3),
-            "residents_simulated": self.residents,
-            "warnings": list(self.warnings),
-            "results": results,
-        }
-
-
-def _clean(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
 def summarise(values: np.ndarray) -> tuple[float, float]:
@@ -195,7 +166,7 @@ def run(
     order = {street.id: i for i, street in enumerate(scenario.streets())}
     records.sort(key=lambda r: (r.replication, order[r.street]))
     values, levels = summarise_records(scenario, records, replications, horizon)
-    results = Results(
+    return Results(
         scenario=scenario,
         seed=seed,
         replications=replications,
@@ -204,10 +175,9 @@ def run(
         residents=sum(r.residents for r in records),
         values=values,
         levels=levels,
-        records=records if keep_records else None,
+        warnings=tuple(diagnose(values, levels)),
+        records=tuple(records) if keep_records else None,
     )
-    results.warnings.extend(diagnose(scenario, results))
-    return results
 
 
 def summarise_records(
@@ -278,11 +248,13 @@ def summarise_records(
     return values, levels
 
 
-def diagnose(scenario: Scenario, results: Results) -> list[str]:
+def diagnose(
+    values: dict[tuple[str, str], dict[str, np.ndarray]], levels: dict[str, str]
+) -> list[str]:
     """Plain warnings for degenerate but valid staffing: no staff, or demand above capacity."""
     out = []
-    for (site, stream), metrics in results.values.items():
-        if results.levels[site] not in ("street", "community"):
+    for (site, stream), metrics in values.items():
+        if levels[site] not in ("street", "community"):
             continue
         arrivals = float(np.nanmean(metrics["arrivals"]))
         util = metrics["utilisation"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from jiedao.export.documents import simulate_document
 from jiedao.scenarios import load
 from jiedao.sim.backends import Dask, ProcessPool, Serial, chunks
 from jiedao.sim.run import run
@@ -14,7 +15,7 @@ SHORT = {"replications": 3, "seed": 17, "days": 5, "case_days": 20, "case_warmup
 
 
 def _json(executor) -> str:
-    document = run(load("liaoyuan"), executor=executor, **SHORT).to_json()
+    document = simulate_document(run(load("liaoyuan"), executor=executor, **SHORT))
     document.pop("runtime_s")
     return json.dumps(document, sort_keys=True)
 

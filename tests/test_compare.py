@@ -1,4 +1,4 @@
-"""Paired comparison of scenarios with common random numbers (``sim.compare``)."""
+"""Paired comparison of scenarios with common random numbers (``planning.compare``)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ import math
 import numpy as np
 import pytest
 
+from jiedao.export.documents import compare_document
 from jiedao.export.table import format_table
+from jiedao.export.text import compare_table_rows
+from jiedao.planning import compare as pairing
+from jiedao.planning.compare import check_compatible, paired_difference
 from jiedao.scenarios import load
-from jiedao.sim.compare import (
-    SCHEMA,
-    check_compatible,
-    compare,
-    compare_table_rows,
-    paired_difference,
-)
 from jiedao.sim.run import run
 
 SHORT = {"days": 5, "case_days": 20, "case_warmup_days": 5}
@@ -25,6 +22,15 @@ WINDOWS_ONLY = ("window",)
 def _run(ref: str, overrides: tuple[str, ...] = (), reps: int = 3, seed: int = 5, **kw):
     options = {**SHORT, **kw}
     return run(load(ref, list(overrides)), reps, seed, **options)
+
+
+SCHEMA = "jiedao.compare/1"
+
+
+def compare(results, names, metrics=None):
+    """The comparison and its ``jiedao.compare/1`` document, which the assertions read."""
+    comparison = pairing.compare(results, names, metrics)
+    return comparison, compare_document(comparison)
 
 
 def _entry(document, site, stream):
@@ -38,7 +44,7 @@ def base():
 
 def test_fewer_windows_make_window_waits_significantly_longer(base):
     fewer = _run("liaoyuan", ("districts.*.streets.*.windows=2",))
-    document = compare([base, fewer], ["now", "two-windows"])
+    comparison, document = compare([base, fewer], ["now", "two-windows"])
     assert document["schema"] == SCHEMA
     assert document["baseline"] == "now"
     assert (document["seed"], document["replications"], document["days"]) == (5, 3, 5)
@@ -68,7 +74,7 @@ def test_fewer_windows_make_window_waits_significantly_longer(base):
 
 def test_identical_pair_is_not_significant_anywhere(base):
     again = _run("liaoyuan")
-    document = compare([base, again], ["a", "b"])
+    comparison, document = compare([base, again], ["a", "b"])
     checked = 0
     for entry in document["results"]:
         for metric, item in entry["metrics"].items():
@@ -89,7 +95,7 @@ def test_paired_interval_is_narrower_than_the_unpaired_one():
     b = _run(
         "liaoyuan", ("districts.xian.streets.taian.windows=4",), reps=reps, streams=WINDOWS_ONLY
     )
-    document = compare([a, b], ["now", "one-more"])
+    comparison, document = compare([a, b], ["now", "one-more"])
     for site in ("city", "xian"):
         item = _entry(document, site, "window")["metrics"]["wait_mean_min"]
         paired = item["differences"]["one-more"]["ci95"]
@@ -105,7 +111,7 @@ def test_paired_interval_is_narrower_than_the_unpaired_one():
 def test_before_and_after_the_reform_compare_at_city_and_district_level():
     before = _run("liaoyuan-before")
     after = _run("liaoyuan")
-    document = compare([before, after], ["before", "after"])
+    comparison, document = compare([before, after], ["before", "after"])
     levels = {e["level"] for e in document["results"]}
     assert levels == {"city", "district"}
     sites = {e["site"] for e in document["results"]}
@@ -117,7 +123,7 @@ def test_before_and_after_the_reform_compare_at_city_and_district_level():
     wait = _entry(document, "longshan", "window")["metrics"]["wait_mean_min"]
     assert set(wait["scenarios"]) == {"before", "after"}
     assert set(wait["differences"]) == {"after"}
-    headers, rows = compare_table_rows(document)
+    headers, rows = compare_table_rows(comparison)
     assert headers[:5] == ["site", "stream", "metric", "before", "after"]
     assert headers[5:] == ["after - before", "significant"]
     assert rows and all(row[0] == "city" for row in rows)
@@ -127,32 +133,34 @@ def test_before_and_after_the_reform_compare_at_city_and_district_level():
     assert share[3].endswith("%") or "% ±" in share[3]
     assert " pp" in share[5]
     assert "city" in format_table(headers, rows)
-    _, district_rows = compare_table_rows(document, metrics=("wait_mean_min",), level="district")
+    _, district_rows = compare_table_rows(comparison, metrics=("wait_mean_min",), level="district")
     assert {r[0] for r in district_rows} == {"longshan", "xian", "dongfeng"}
-    _, all_rows = compare_table_rows(document, metrics=("wait_mean_min",), level=None)
+    _, all_rows = compare_table_rows(comparison, metrics=("wait_mean_min",), level=None)
     assert {r[0] for r in all_rows} == {"city", "longshan", "xian", "dongfeng"}
 
 
 def test_three_scenarios_and_a_metric_filter(base):
     more = _run("liaoyuan", ("districts.*.streets.*.windows=6",))
     fewer = _run("liaoyuan", ("districts.*.streets.*.windows=3",))
-    document = compare([base, more, fewer], ["now", "more", "fewer"], metrics=["wait_mean_min"])
+    comparison, document = compare(
+        [base, more, fewer], ["now", "more", "fewer"], metrics=["wait_mean_min"]
+    )
     city = _entry(document, "city", "window")["metrics"]
     assert set(city) == {"wait_mean_min"}
     diffs = city["wait_mean_min"]["differences"]
     assert list(diffs) == ["more", "fewer"]
     assert diffs["more"]["mean"] <= 0 <= diffs["fewer"]["mean"]
-    headers, rows = compare_table_rows(document, metrics=("wait_mean_min",))
+    headers, rows = compare_table_rows(comparison, metrics=("wait_mean_min",))
     assert headers[-4:] == ["more - now", "significant", "fewer - now", "significant"]
 
 
 def test_one_replication_gives_no_interval_and_no_verdict():
     a = _run("liaoyuan", reps=1, streams=WINDOWS_ONLY)
     b = _run("liaoyuan", ("districts.*.streets.*.windows=2",), reps=1, streams=WINDOWS_ONLY)
-    document = compare([a, b], ["a", "b"])
+    comparison, document = compare([a, b], ["a", "b"])
     diff = _entry(document, "city", "window")["metrics"]["wait_mean_min"]["differences"]["b"]
     assert diff["mean"] > 0 and diff["ci95"] is None and diff["significant"] is None
-    _, rows = compare_table_rows(document, metrics=("wait_mean_min",))
+    _, rows = compare_table_rows(comparison, metrics=("wait_mean_min",))
     assert rows[0][-1] == "n/a"
 
 
@@ -180,11 +188,11 @@ def test_paired_difference_by_hand():
     diff = paired_difference(a, b)
     d = np.array([1.0, 0.5, 1.5])
     half = 4.302652729911275 * d.std(ddof=1) / math.sqrt(3)  # t(0.975, 2)
-    assert diff["n"] == 3
-    assert math.isclose(diff["mean"], 1.0)
-    assert math.isclose(diff["ci95"], half, rel_tol=1e-5)
-    assert diff["significant"] is False  # half-width 1.24 > 1
-    assert paired_difference(a[:3], b[:3] + 5)["significant"] is True
-    assert paired_difference(np.array([np.nan]), np.array([1.0]))["mean"] is None
+    assert diff.n == 3
+    assert math.isclose(diff.mean, 1.0)
+    assert math.isclose(diff.ci95, half, rel_tol=1e-5)
+    assert diff.significant is False  # half-width 1.24 > 1
+    assert paired_difference(a[:3], b[:3] + 5).significant is True
+    assert paired_difference(np.array([np.nan]), np.array([1.0])).mean is None
     constant = paired_difference(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
-    assert constant["ci95"] == 0 and constant["significant"] is True
+    assert constant.ci95 == 0 and constant.significant is True

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from jiedao.cli import app
 from jiedao.export.plan import ALLOCATION_COLUMNS, CURVE_COLUMNS
-from jiedao.optimize.plan import make_plan
-from jiedao.optimize.response import measure_curves
+from jiedao.planning.plan import make_plan
+from jiedao.planning.response import measure_curves
 from jiedao.scenarios import load
 
 runner = CliRunner()

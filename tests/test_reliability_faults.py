@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from jiedao.cli import INTERRUPTED
-from jiedao.sim.sweep import parse_vary, point_id, points
+from jiedao.scenarios.overrides import parse_vary, point_id, points
 
 ROOT = Path(__file__).resolve().parents[1]
 JIEDAO = str(Path(sys.executable).with_name("jiedao"))

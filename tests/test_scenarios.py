@@ -393,7 +393,7 @@ def test_specialised_windows_need_one_per_category(tmp_path: Path) -> None:
     )
     overrides = ("policy.window_mode=specialised", f"{RIVERSIDE}.windows=1")
     assert error_of(tmp_path, text, overrides) == (
-        f"--set {RIVERSIDE}.windows=1: {RIVERSIDE}.windows: specialised windows need at least one "
+        f"{RIVERSIDE}.windows=1: {RIVERSIDE}.windows: specialised windows need at least one "
         "per matter category (2), got 1; or give specialised_windows"
     )
 
@@ -442,7 +442,7 @@ def test_posts_pool_must_equal_recruited_plus_converted(tmp_path: Path) -> None:
     )
     # an override that breaks the check is named
     assert error_of(tmp_path, BASE, ("budget.posts_pool=9",)) == (
-        "--set budget.posts_pool=9: budget: posts_pool (9) must equal posts_recruited + "
+        "budget.posts_pool=9: budget: posts_pool (9) must equal posts_recruited + "
         "posts_converted (8 + 0 = 8)"
     )
     # without the breakdown, the pool stands alone
@@ -467,7 +467,7 @@ def test_warmup_shorter_than_the_run(tmp_path: Path) -> None:
         f"{F}: simulation: warmup_days (28) must be less than days (28) (line 40)"
     )
     assert error_of(tmp_path, BASE, ("simulation.case_warmup_days=30",)) == (
-        "--set simulation.case_warmup_days=30: simulation: case_warmup_days (30) must be less "
+        "simulation.case_warmup_days=30: simulation: case_warmup_days (30) must be less "
         "than case_days (28)"
     )
 
@@ -496,7 +496,7 @@ def test_no_such_file(tmp_path: Path) -> None:
         load(tmp_path)
 
 
-# --- --set ----------------------------------------------------------------------------------------
+# --- overrides (--set) ---------------------------------------------------------------------------
 
 
 def test_set_overrides_and_wildcards(tmp_path: Path) -> None:
@@ -514,38 +514,38 @@ def test_set_overrides_and_wildcards(tmp_path: Path) -> None:
     ("override", "message"),
     [
         ("budget.posts_pool",
-         "--set budget.posts_pool: expected PATH=VALUE, e.g. districts.*.streets.*.windows=4"),
+         "budget.posts_pool: expected PATH=VALUE, e.g. districts.*.streets.*.windows=4"),
         (f"{RIVERSIDE[:-1]}.windows=3",
-         f"--set {RIVERSIDE[:-1]}.windows=3: {RIVERSIDE[:-1]}: no street with id 'riversid' "
+         f"{RIVERSIDE[:-1]}.windows=3: {RIVERSIDE[:-1]}: no street with id 'riversid' "
          "(did you mean 'riverside'?)"),
         ("districts.est.streets.riverside.windows=3",
-         "--set districts.est.streets.riverside.windows=3: districts.est: no district with id "
+         "districts.est.streets.riverside.windows=3: districts.est: no district with id "
          "'est' (did you mean 'east'?)"),
         (f"{RIVERSIDE}.communities.c3.posts=3",
-         f"--set {RIVERSIDE}.communities.c3.posts=3: {RIVERSIDE}.communities.c3: no community "
+         f"{RIVERSIDE}.communities.c3.posts=3: {RIVERSIDE}.communities.c3: no community "
          "with id 'c3'"),
         ("demand.*.rate_per_1000_households_per_day=3",
-         "--set demand.*.rate_per_1000_households_per_day=3: demand.*: '*' may only stand for a "
+         "demand.*.rate_per_1000_households_per_day=3: demand.*: '*' may only stand for a "
          "district, street or community id"),
         ("budget.posts_pool=abc",
-         "--set budget.posts_pool=abc: budget.posts_pool: must be an integer, got 'abc'"),
+         "budget.posts_pool=abc: budget.posts_pool: must be an integer, got 'abc'"),
         ("districts.*.streets.*.windows=2.5",
-         f"--set districts.*.streets.*.windows=2.5: {RIVERSIDE}.windows: must be an integer, "
+         f"districts.*.streets.*.windows=2.5: {RIVERSIDE}.windows: must be an integer, "
          "got 2.5"),
         ("districts.*.streets.*.windows=-1",
-         f"--set districts.*.streets.*.windows=-1: {RIVERSIDE}.windows: must be >= 0, got -1"),
+         f"districts.*.streets.*.windows=-1: {RIVERSIDE}.windows: must be >= 0, got -1"),
         ("budget.posts_poool=3",
-         "--set budget.posts_poool=3: budget.posts_poool: unknown key (did you mean "
+         "budget.posts_poool=3: budget.posts_poool: unknown key (did you mean "
          "'posts_pool'?)"),
         ("budget.posts_pool.x=4",
-         "--set budget.posts_pool.x=4: budget.posts_pool: is not a table, cannot set fields "
+         "budget.posts_pool.x=4: budget.posts_pool: is not a table, cannot set fields "
          "inside it"),
         ("budget..posts_pool=4",
-         "--set budget..posts_pool=4: budget..posts_pool: empty segment in the field path"),
+         "budget..posts_pool=4: budget..posts_pool: empty segment in the field path"),
         ("calendar.open=nan",
-         "--set calendar.open=nan: calendar.open: must be a string, got nan"),
+         "calendar.open=nan: calendar.open: must be a string, got nan"),
         ("demand.window.rate_per_1000_households_per_day=inf",
-         "--set demand.window.rate_per_1000_households_per_day=inf: "
+         "demand.window.rate_per_1000_households_per_day=inf: "
          "demand.window.rate_per_1000_households_per_day: must be a finite number, got inf"),
     ],
 )

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from jiedao.export.documents import simulate_document
 from jiedao.scenarios import load
 from jiedao.scenarios.loader import builtin_path, read_toml, validate_data
 from jiedao.sim.grids import COMMUNITY, ENFORCEMENT
@@ -78,11 +79,11 @@ def test_hand_offs_link_the_stations(results, liaoyuan):
 
 
 def test_same_seed_same_json(liaoyuan):
-    a = run(liaoyuan, seed=9, **SHORT).to_json()
-    b = run(liaoyuan, seed=9, **SHORT).to_json()
+    a = simulate_document(run(liaoyuan, seed=9, **SHORT))
+    b = simulate_document(run(liaoyuan, seed=9, **SHORT))
     a.pop("runtime_s"), b.pop("runtime_s")
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-    c = run(liaoyuan, seed=10, **SHORT).to_json()
+    c = simulate_document(run(liaoyuan, seed=10, **SHORT))
     c.pop("runtime_s")
     assert json.dumps(a, sort_keys=True) != json.dumps(c, sort_keys=True)
 

@@ -1,4 +1,5 @@
-"""Sweeps (``sim.sweep``): the --vary grammar, the factorial, and a recorder that resumes."""
+"""Sweeps: the vary grammar (``scenarios.overrides``), the factorial, and a recorder that resumes
+(``export.sweep``) around the points ``planning.sweep`` runs."""
 
 from __future__ import annotations
 
@@ -6,23 +7,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from jiedao.scenarios import ScenarioError
+from jiedao.export.documents import simulate_document
+from jiedao.export.sweep import MANIFEST, POINTS, read_points, sweep_into
+from jiedao.scenarios import ScenarioError, load
 from jiedao.scenarios.model import Scenario
-from jiedao.sim.run import run
-from jiedao.sim.sweep import (
-    MANIFEST,
-    POINTS,
-    SweepError,
+from jiedao.scenarios.overrides import (
     parse_vary,
     point_id,
     point_label,
     point_overrides,
     points,
-    read_points,
-    run_sweep,
 )
+from jiedao.sim.run import Horizon, Results, run
+
+SweepError = ScenarioError
 
 TAIAN = "districts.xian.streets.taian.windows"
 ALL = "districts.*.streets.*.windows"
@@ -52,7 +53,8 @@ ALL = "districts.*.streets.*.windows"
     ],
 )
 def test_vary_grammar(text: str, path: str, values: list[Any]):
-    assert parse_vary(text) == (path, values)
+    vary = parse_vary(text)
+    assert (vary.path, list(vary.values)) == (path, values)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +80,7 @@ def test_bad_vary_specs_say_what_is_wrong(text: str, message: str):
         parse_vary(text)
     err = caught.value
     assert isinstance(err, ScenarioError) and isinstance(err, ValueError)
-    assert str(err).startswith(f"--vary {text}")  # names the flag
+    assert str(err).startswith(text) and err.kind == "vary"  # names the vary, as written
     assert "\n" not in str(err)
 
 
@@ -109,7 +111,7 @@ def test_point_ids_are_stable_short_and_distinct():
     assert len(ids) == 400
     assert point_id({"a": 1}) != point_id({"a": "1"})
     assert point_label(one) == 'a.x=2, b.y="p"'
-    assert point_overrides(one) == ["a.x=2", 'b.y="p"']
+    assert [o.label for o in point_overrides(one)] == ["a.x=2", 'b.y="p"']
 
 
 # --- the recorder ---------------------------------------------------------------------------------
@@ -118,26 +120,52 @@ VARIES = [parse_vary(f"{TAIAN}=1..3"), parse_vary("districts.xian.streets.anjia.
 
 
 class Recorder:
-    """A fake simulation: records its calls; raises KeyboardInterrupt on call ``stop_at``."""
+    """A stand-in simulation: records its calls; raises KeyboardInterrupt on call ``stop_at``.
+
+    Its results carry the windows the point's scenario gives two streets, so the records show
+    that each point's overrides were applied."""
 
     def __init__(self, stop_at: int | None = None) -> None:
         self.calls: list[dict[str, Any]] = []
         self.stop_at = stop_at
 
-    def __call__(self, scenario: Scenario, point: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, scenario: Scenario) -> Results:
         if self.stop_at is not None and len(self.calls) + 1 == self.stop_at:
             raise KeyboardInterrupt
-        self.calls.append(dict(point))
         windows = {s.id: s.windows for s in scenario.streets()}
-        return {
-            "taian": windows.get("xian/taian"),
-            "anjia": windows.get("xian/anjia"),
-            "nan": float("nan"),
+        self.calls.append(
+            {
+                TAIAN: windows.get("xian/taian"),
+                "districts.xian.streets.anjia.windows": windows.get("xian/anjia"),
+            }
+        )
+        values = {
+            ("city", "window"): {
+                "taian": np.array([float(windows.get("xian/taian", 0))]),
+                "anjia": np.array([float(windows.get("xian/anjia", 0))]),
+                "nan": np.array([np.nan]),
+            }
         }
+        return Results(scenario, 1, 1, Horizon(1, 0, 1, 0), 0.0, 0, values, {"city": "city"})
 
 
-def _sweep(out: Path, fake: Recorder, varies=VARIES, **kw: Any) -> dict[str, Any]:
-    return run_sweep("liaoyuan", [], varies, out, fake, **kw)
+def _sweep(
+    out: Path,
+    fake: Recorder,
+    varies=VARIES,
+    ref: str = "liaoyuan",
+    base: list[str] | None = None,
+    settings: dict[str, Any] | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
+    scenario = load(ref, base or [])
+    kw.setdefault("simulate", fake)
+    return sweep_into(out, ref, scenario, varies, settings or {}, **kw)
+
+
+def _taian(record: dict[str, Any], name: str = "taian") -> Any:
+    (city,) = record["result"]["results"]
+    return city["metrics"][name]["mean"]
 
 
 def _lines(out: Path) -> list[dict[str, Any]]:
@@ -157,8 +185,8 @@ def test_a_sweep_records_every_point_once(tmp_path: Path):
     assert [r["point"] for r in records] == points(VARIES)
     assert [r["index"] for r in records] == list(range(6))
     assert [r["id"] for r in records] == [point_id(p) for p in points(VARIES)]
-    # the scenario run_point gets has the point's overrides applied
-    assert [(r["result"]["taian"], r["result"]["anjia"]) for r in records] == [
+    # the scenario each point simulates has the point's overrides applied
+    assert [(_taian(r), _taian(r, "anjia")) for r in records] == [
         (1, 2),
         (1, 4),
         (2, 2),
@@ -166,7 +194,7 @@ def test_a_sweep_records_every_point_once(tmp_path: Path):
         (3, 2),
         (3, 4),
     ]
-    assert records[0]["result"]["nan"] is None  # JSON has no NaN
+    assert _taian(records[0], "nan") is None  # JSON has no NaN
     assert records[0]["label"] == f"{TAIAN}=1, districts.xian.streets.anjia.windows=2"
     assert summary["points"] == records == read_points(tmp_path / "s")
     manifest = json.loads((tmp_path / "s" / MANIFEST).read_text(encoding="utf-8"))
@@ -267,22 +295,14 @@ def test_other_arguments_into_the_same_folder_are_refused(
     args.update(change)
     other = Recorder()
     with pytest.raises(SweepError, match="other arguments") as caught:
-        run_sweep(
-            args["ref"], args["base"], args["varies"], tmp_path, other, settings=args["settings"]
-        )
+        _sweep(tmp_path, other, args["varies"], args["ref"], args["base"], args["settings"])
     assert words in str(caught.value) and "--force" in str(caught.value)
-    assert str(caught.value).startswith(f"--out {tmp_path}")
+    assert str(caught.value).startswith(f"{tmp_path}") and caught.value.kind == "out"
     assert other.calls == []
     assert (tmp_path / POINTS).read_bytes() == before  # untouched
     # with force, the old points are discarded and the new sweep recorded alone
-    summary = run_sweep(
-        args["ref"],
-        args["base"],
-        args["varies"],
-        tmp_path,
-        other,
-        settings=args["settings"],
-        force=True,
+    summary = _sweep(
+        tmp_path, other, args["varies"], args["ref"], args["base"], args["settings"], force=True
     )
     assert summary["ran"] == len(points(args["varies"])) == len(_lines(tmp_path))
     manifest = json.loads((tmp_path / MANIFEST).read_text(encoding="utf-8"))
@@ -296,47 +316,51 @@ def test_the_scenario_is_matched_by_contents_not_by_name(tmp_path: Path):
     copy.write_bytes(builtin_path("liaoyuan").read_bytes())
     _sweep(tmp_path / "out", Recorder())
     again = Recorder()
-    summary = run_sweep(str(copy), [], VARIES, tmp_path / "out", again)
+    summary = _sweep(tmp_path / "out", again, ref=str(copy))
     assert again.calls == [] and summary["skipped"] == 6
 
 
 def test_bad_levels_fail_before_anything_runs(tmp_path: Path):
     fake = Recorder()
     with pytest.raises(ScenarioError) as caught:
-        run_sweep("liaoyuan", [], [parse_vary(f"{TAIAN}=2,-1")], tmp_path, fake)
-    assert str(caught.value).startswith(f"--vary {TAIAN}=-1")
+        _sweep(tmp_path, fake, [parse_vary(f"{TAIAN}=2,-1")])
+    assert str(caught.value).startswith(f"{TAIAN}=-1") and caught.value.kind == "vary"
     assert fake.calls == []
     with pytest.raises(ScenarioError, match="no street with id 'nowhere'"):
-        run_sweep(
-            "liaoyuan", [], [parse_vary("districts.xian.streets.nowhere.windows=2")], tmp_path, fake
-        )
-    with pytest.raises(ScenarioError, match="--set"):
-        run_sweep("liaoyuan", ["districts.*.streets.*.windows=-3"], VARIES, tmp_path, fake)
+        _sweep(tmp_path, fake, [parse_vary("districts.xian.streets.nowhere.windows=2")])
+    with pytest.raises(ScenarioError) as caught:
+        _sweep(tmp_path, fake, base=["districts.*.streets.*.windows=-3"])
+    assert caught.value.kind == "override"
     assert fake.calls == []
     assert not (tmp_path / POINTS).exists()
 
 
 def test_a_real_tiny_sweep_with_the_engine(tmp_path: Path):
-    def run_point(scenario: Scenario, point: dict[str, Any]) -> dict[str, Any]:
-        results = run(scenario, 1, 7, days=3, case_days=5, case_warmup_days=0, streams=("window",))
-        document = results.to_json()
-        return {
-            r["site"]: r["metrics"]
-            for r in document["results"]
-            if r["site"] in ("city", "xian/taian") and r["stream"] == "window"
-        }
+    def simulate(scenario: Scenario) -> Results:
+        return run(scenario, 1, 7, days=3, case_days=5, case_warmup_days=0, streams=("window",))
 
-    summary = run_sweep(
-        "liaoyuan",
-        [],
-        [parse_vary(f"{TAIAN}=1..3")],
+    summary = _sweep(
         tmp_path,
-        run_point,
+        Recorder(),
+        [parse_vary(f"{TAIAN}=1..3")],
         settings={"replications": 1, "seed": 7, "days": 3, "case_days": 5},
+        simulate=simulate,
     )
     records = _lines(tmp_path)
     assert len(records) == summary["ran"] == 3
-    waits = [r["result"]["xian/taian"]["wait_mean_min"]["mean"] for r in records]
-    assert waits[0] > waits[1] > waits[2]
-    city = [r["result"]["city"]["wait_mean_min"]["mean"] for r in records]
+
+    def wait(record: dict[str, Any], site: str) -> float:
+        (entry,) = [
+            r for r in record["result"]["results"] if r["site"] == site and r["stream"] == "window"
+        ]
+        return entry["metrics"]["wait_mean_min"]["mean"]
+
+    city = [wait(r, "city") for r in records]
     assert city[0] > city[1] > city[2]
+    district = [wait(r, "xian") for r in records]
+    assert district[0] > district[1] > district[2]
+    # a point's record holds its simulation's city and district figures, as the document has them
+    assert (
+        simulate_document(simulate(load("liaoyuan", [f"{TAIAN}=2"])))["results"][0]
+        == (records[1]["result"]["results"][0])
+    )

@@ -1,6 +1,8 @@
 """Sensitivity before budgeting: what moves the plan, what each budget buys, how sure it is.
 
-Three analyses, each pure (the CLI writes the tables and charts):
+Three analyses, each pure (the CLI writes the tables and charts), and :func:`sensitivity` that runs
+them for ``jiedao sensitivity`` on a plan it makes or is given. Variants are made in memory from the
+loaded scenario (:func:`jiedao.scenarios.with_overrides`): no file is read again.
 
 **One at a time** (:func:`one_at_a_time`). Every demand rate, service time, patience, post cost and
 budget figure is moved by -x% and +x% (default 20%) alone, and the plan is made again: the change
@@ -32,11 +34,11 @@ import numpy as np
 
 from jiedao.optimize.curves import Curve
 from jiedao.optimize.model import InfeasibleError, Mode, problem_from_scenario
-from jiedao.optimize.plan import staffed_tasks
-from jiedao.optimize.response import measure_curves
 from jiedao.optimize.sensitivity import analyse
 from jiedao.optimize.solve import solve
-from jiedao.scenarios import load
+from jiedao.planning.plan import staffed_tasks
+from jiedao.planning.response import measure_curves
+from jiedao.scenarios import with_overrides
 from jiedao.scenarios.model import Scenario
 from jiedao.sim.backends import Serial
 
@@ -102,19 +104,19 @@ def _value(dist: Any) -> float:
     return float(dist.mean if hasattr(dist, "mean") else dist.value)
 
 
-def _moved(path: str, base: float, factor: float) -> list[str]:
+def _moved(path: str, base: float, factor: float) -> dict[str, float | int]:
     value = base * factor
     if path.endswith("_share"):
         value = min(value, 1.0)
     if path == "budget.posts_pool":
         pool = max(0, round(value))
         # the pool is recruited + converted in the file: keep them consistent
-        return [
-            f"budget.posts_pool={pool}",
-            "budget.posts_recruited=0",
-            f"budget.posts_converted={pool}",
-        ]
-    return [f"{path}={float(value)!r}"]
+        return {
+            "budget.posts_pool": pool,
+            "budget.posts_recruited": 0,
+            "budget.posts_converted": pool,
+        }
+    return {path: float(value)}
 
 
 @dataclass(frozen=True)
@@ -164,8 +166,7 @@ def outcome(scenario: Scenario, curves: dict[str, Curve], solver: str = "HiGHS")
 
 
 def one_at_a_time(
-    ref: str,
-    overrides: list[str],
+    scenario: Scenario,
     change: float = 0.2,
     *,
     replications: int = 2,
@@ -178,7 +179,6 @@ def one_at_a_time(
     solver: str = "HiGHS",
 ) -> tuple[Outcome, list[OatRow]]:
     """Base outcome and one row per parameter, ranked by swing (largest first)."""
-    scenario = load(ref, overrides)
 
     def curves_of(s: Scenario) -> dict[str, Curve]:
         return measure_curves(
@@ -191,7 +191,7 @@ def one_at_a_time(
     for path, value, label in parameters(scenario):
         sides = []
         for factor in (1.0 - change, 1.0 + change):
-            moved = load(ref, [*overrides, *_moved(path, value, factor)])
+            moved = with_overrides(scenario, _moved(path, value, factor))
             reuse = not path.startswith(CURVE_INPUTS)
             sides.append(outcome(moved, base_curves if reuse else curves_of(moved), solver))
         rows.append(OatRow(path, label, value, sides[0], sides[1]))
@@ -223,6 +223,7 @@ def budget_frontier(
     """What each posts pool (or fund pool, in yuan) buys, from ``low`` to ``high``."""
     base = problem_from_scenario(scenario, curves, target=scenario.targets.grid.share)
     weights = np.array([c.weight for c in base.communities])
+    floor: float
     if pool == "posts":
         floor = least_feasible_posts(base, solver)
         start = low if low is not None else floor
@@ -312,8 +313,7 @@ def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 
 def demand_uncertainty(
-    ref: str,
-    overrides: list[str],
+    scenario: Scenario,
     staff: dict[str, float],
     targets: dict[str, float],
     draws: int = 16,
@@ -325,18 +325,19 @@ def demand_uncertainty(
     progress: Any = None,
 ) -> list[Uncertainty]:
     """Probability that each community meets its target under demand drawn +-``spread``."""
-    scenario = load(ref, overrides)
     ids = [c.id for c in scenario.communities()]
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x5EED])))
     factors = rng.uniform(1.0 - spread, 1.0 + spread, size=(draws, len(ids)))
     met = dict.fromkeys(ids, 0)
     executor = executor if executor is not None else Serial()
     for draw in range(draws):
-        sets = [
-            f"{c.path}.demand_factor={float(c.demand_factor * factors[draw, i])!r}"
-            for i, c in enumerate(scenario.communities())
-        ]
-        drawn = load(ref, [*overrides, *sets])
+        drawn = with_overrides(
+            scenario,
+            {
+                f"{c.path}.demand_factor": float(c.demand_factor * factors[draw, i])
+                for i, c in enumerate(scenario.communities())
+            },
+        )
         work = staffed_tasks(drawn, staff, [draw], seed + 7919, case_days, case_warmup_days)
         for *_, shares in executor(drawn, work, None):
             for community, share in shares.items():
@@ -349,3 +350,124 @@ def demand_uncertainty(
         lo, hi = wilson(met[community], draws)
         out.append(Uncertainty(community, met[community] / draws, lo, hi, draws))
     return out
+
+
+# --- the whole analysis, as ``jiedao sensitivity`` runs it ------------------------------------
+
+
+@dataclass(frozen=True)
+class GivenPlan:
+    """A plan made earlier (``jiedao plan --out``), as read back from its files."""
+
+    curves: dict[str, Curve]
+    posts: dict[str, int]
+    funds_yuan: dict[str, float]
+    targets: dict[str, float]
+
+
+@dataclass(frozen=True)
+class SensitivityReport:
+    scenario: Scenario
+    change: float
+    base: Outcome
+    rows: tuple[OatRow, ...]
+    frontier_posts: tuple[FrontierPoint, ...]
+    frontier_funds: tuple[FrontierPoint, ...]
+    uncertainty: tuple[Uncertainty, ...]
+    spread: float
+    runtime_s: float
+
+
+def plan_staff(scenario: Scenario, given: GivenPlan) -> tuple[dict[str, Curve], dict[str, float]]:
+    """The given plan's curves made monotone and concave, and each community's serving
+    staff-equivalents (posts that serve plus the hours its funds buy)."""
+    fitted = {
+        k: c if c.is_monotone() and c.is_concave() else c.concave() for k, c in given.curves.items()
+    }
+    problem = problem_from_scenario(scenario, fitted, target=scenario.targets.grid.share)
+    spy = problem.staff_per_yuan
+    nonserving = {c.id: c.nonserving_posts for c in problem.communities}
+    staff = {k: given.posts[k] - nonserving[k] + given.funds_yuan[k] * spy for k in given.posts}
+    return fitted, staff
+
+
+def sensitivity(
+    scenario: Scenario,
+    *,
+    given: GivenPlan | None = None,
+    change: float = 0.2,
+    draws: int = 16,
+    spread: float = 0.2,
+    replications: int = 2,
+    seed: int | None = None,
+    executor: Any = None,
+    phase: Any = None,
+) -> SensitivityReport:
+    """One at a time, the budget frontiers and demand uncertainty around a plan.
+
+    The plan is ``given`` or made here (curves simulated, no check). ``phase(label, total)``,
+    when given, is a context manager yielding a progress callback for each long phase.
+    """
+    import contextlib
+    import time
+
+    from jiedao.planning.plan import make_plan
+
+    began = time.perf_counter()
+
+    def step(label: str, total: int) -> Any:
+        return phase(label, total) if phase is not None else contextlib.nullcontext(None)
+
+    if given is not None:
+        fitted, staff = plan_staff(scenario, given)
+        targets = dict(given.targets)
+    else:
+        streets = sum(1 for _ in scenario.streets())
+        with step("planning", streets * 10 * replications) as advance:
+            made = make_plan(
+                scenario,
+                replications=replications,
+                check_replications=0,
+                seed=seed,
+                executor=executor,
+                progress=advance,
+                with_sensitivity=False,
+            )
+        fitted = made.fitted
+        staff = {a.community_id: a.staff_equivalents for a in made.result.allocation or ()}
+        targets = {a.community_id: a.target for a in made.result.allocation or ()}
+    with step("one at a time", len(parameters(scenario))) as advance:
+        base, rows = one_at_a_time(
+            scenario,
+            change,
+            replications=replications,
+            seed=seed,
+            executor=executor,
+            progress=advance,
+        )
+    posts = budget_frontier(scenario, fitted, "posts")
+    funds = budget_frontier(scenario, fitted, "funds")
+    uncertainty: list[Uncertainty] = []
+    if draws:
+        with step("demand draws", draws) as advance:
+            uncertainty = demand_uncertainty(
+                scenario,
+                staff,
+                targets,
+                draws=draws,
+                spread=spread,
+                seed=seed if seed is not None else scenario.simulation.seed,
+                executor=executor,
+                progress=advance,
+            )
+    return SensitivityReport(
+        scenario=scenario,
+        change=change,
+        base=base,
+        rows=tuple(rows),
+        frontier_posts=tuple(posts),
+        frontier_funds=tuple(funds),
+        uncertainty=tuple(uncertainty),
+        spread=spread,
+        runtime_s=time.perf_counter() - began,
+    )

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from jiedao.optimize.clerks import ClerkPlan, plan_clerks
-from jiedao.optimize.clerks import qualifies as clerk_qualifies
 from jiedao.optimize.curves import Curve
 from jiedao.optimize.model import Mode, problem_from_scenario
-from jiedao.optimize.response import CurveTask, MeasuredCurves, measure_curves
 from jiedao.optimize.sensitivity import Sensitivity, analyse
 from jiedao.optimize.solve import Result, solve
+from jiedao.planning.clerks import ClerkPlan, plan_clerks
+from jiedao.planning.clerks import qualifies as clerk_qualifies
+from jiedao.planning.response import CurveTask, MeasuredCurves, measure_curves
 from jiedao.scenarios.model import Scenario
 from jiedao.sim.backends import Serial
 from jiedao.sim.grids import grid_workers
@@ -186,9 +186,9 @@ def make_plan(
         staff = {a.community_id: a.staff_equivalents for a in result.allocation}
         targets = {a.community_id: a.target for a in result.allocation}
         curve_ci = {
-            k: float(np.interp(staff[k], raw[k].staff, raw[k].ci95))
+            k: float(np.interp(staff[k], raw[k].staff, ci))
             for k in staff
-            if raw[k].ci95 is not None
+            if (ci := raw[k].ci95) is not None
         }
         checks = check_allocation(
             scenario,

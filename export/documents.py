@@ -1,0 +1,236 @@
+"""Every ``jiedao.*/1`` document, built here and nowhere else, from the frozen results.
+
+``simulate_document`` (``jiedao.simulate/1``), ``plan_document`` (``jiedao.plan/1``),
+``compare_document`` (``jiedao.compare/1``), ``sensitivity_document`` (``jiedao.sensitivity/1``),
+``scenario_document`` (``jiedao.scenario.show/1``); the sweep's are in :mod:`jiedao.export.sweep`.
+Layouts are in docs/interfaces.md. Numbers are rounded to 6 decimals where they are estimates, and
+undefined values are ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from jiedao.export.plan import allocation_rows, window_rows
+from jiedao.planning.compare import Comparison
+from jiedao.planning.plan import Plan
+from jiedao.planning.whatif import SensitivityReport
+from jiedao.scenarios.summary import ScenarioSummary
+from jiedao.sim.run import Results, summarise
+
+
+def _clean(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 6)
+
+
+def _round(value: float | None, digits: int = 6) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+# --- simulate -------------------------------------------------------------------------------------
+
+
+def simulate_document(results: Results) -> dict[str, Any]:
+    entries = []
+    for (site, stream), metrics in results.values.items():
+        summary = {}
+        for name, values in metrics.items():
+            mean, half = summarise(values)
+            summary[name] = {"mean": _clean(mean), "ci95": _clean(half)}
+        entries.append(
+            {"site": site, "level": results.levels[site], "stream": stream, "metrics": summary}
+        )
+    h = results.horizon
+    return {
+        "schema": "jiedao.simulate/1",
+        "scenario": results.scenario.name,
+        "seed": results.seed,
+        "replications": results.replications,
+        "days": h.days,
+        "warmup_days": h.warmup_days,
+        "case_days": h.case_days,
+        "case_warmup_days": h.case_warmup_days,
+        "runtime_s": round(results.runtime_s, 3),
+        "residents_simulated": results.residents,
+        "warnings": list(results.warnings),
+        "results": entries,
+    }
+
+
+# --- plan -----------------------------------------------------------------------------------------
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    r, s = plan.result, plan.sensitivity
+    document: dict[str, Any] = {
+        "schema": "jiedao.plan/1",
+        "scenario": plan.scenario.name,
+        "seed": plan.seed,
+        "mode": plan.mode.value,
+        "curve_source": plan.curve_source,
+        "check_replications": plan.check_replications,
+        "check_seed": plan.check_seed,
+        "runtime_s": round(plan.runtime_s, 3),
+        "status": r.status.value,
+        "message": r.message,
+        "method": r.method,
+        "objective": r.objective,
+        "bound": r.bound,
+        "gap": r.gap,
+        "posts_total": r.posts_total,
+        "funds_total_yuan": r.funds_total_yuan,
+        "cost_yuan": r.cost_yuan,
+        "binding_constraints": list(r.binding or ()),
+        "targets_met": sum(1 for c in plan.checks.values() if c.target_met),
+        "communities": len(plan.checks) or len(r.allocation or ()),
+        "curve_agreement": sum(1 for c in plan.checks.values() if c.agrees),
+    }
+    if s is not None:
+        document["sensitivity"] = {
+            "objective": s.objective,
+            "marginal_value_per_post": s.marginal_post,
+            "marginal_value_per_10000_yuan": s.marginal_funds,
+            "relaxation_tight": s.relaxation_tight,
+            "shadow_prices": [
+                {
+                    "constraint": p.constraint,
+                    "unit": p.unit,
+                    "rhs": p.rhs,
+                    "value": p.value,
+                    "holds_from": p.lower,
+                    "holds_to": p.upper,
+                    "source": p.source,
+                }
+                for p in s.shadow_prices.values()
+            ],
+        }
+    document["allocation"] = allocation_rows(plan)
+    if plan.clerks is not None:
+        document["windows"] = {
+            "clerks_pool": plan.clerks.pool,
+            "clerks_total": plan.clerks.result.posts_total,
+            "status": plan.clerks.result.status.value,
+            "objective": plan.clerks.result.objective,
+            "binding_constraints": list(plan.clerks.result.binding or ()),
+            "streets": window_rows(plan),
+        }
+    document["checks"] = [
+        {
+            "community_id": c.community_id,
+            "planned_level": _round(c.planned_level),
+            "level": _round(c.level),
+            "ci95": _round(c.ci95),
+            "target": c.target,
+            "target_met": c.target_met,
+            "agrees_with_curve": c.agrees,
+        }
+        for c in plan.checks.values()
+    ]
+    return document
+
+
+# --- compare --------------------------------------------------------------------------------------
+
+
+def compare_document(comparison: Comparison) -> dict[str, Any]:
+    base = comparison.runs[0]
+    h = base.horizon
+    entries = []
+    for site in comparison.sites:
+        metrics = {}
+        for name, item in site.metrics.items():
+            metrics[name] = {
+                "scenarios": {
+                    run: {"mean": _clean(v.mean), "ci95": _clean(v.ci95)}
+                    for run, v in item.values.items()
+                },
+                "differences": {
+                    run: {
+                        "mean": _clean(d.mean),
+                        "ci95": _clean(d.ci95),
+                        "significant": d.significant,
+                        "n": d.n,
+                    }
+                    for run, d in item.differences.items()
+                },
+            }
+        entries.append(
+            {"site": site.site, "level": site.level, "stream": site.stream, "metrics": metrics}
+        )
+    return {
+        "schema": "jiedao.compare/1",
+        "baseline": comparison.baseline,
+        "scenarios": [
+            {
+                "name": name,
+                "scenario": r.scenario.name,
+                "source": r.scenario.source,
+                "residents_simulated": r.residents,
+                "runtime_s": round(r.runtime_s, 3),
+                "warnings": list(r.warnings),
+            }
+            for name, r in zip(comparison.names, comparison.runs, strict=True)
+        ],
+        "seed": base.seed,
+        "replications": base.replications,
+        "days": h.days,
+        "warmup_days": h.warmup_days,
+        "case_days": h.case_days,
+        "case_warmup_days": h.case_warmup_days,
+        "paired": True,
+        "not_compared": comparison.not_compared,
+        "results": entries,
+    }
+
+
+# --- sensitivity ----------------------------------------------------------------------------------
+
+
+def sensitivity_document(report: SensitivityReport) -> dict[str, Any]:
+    from jiedao.export.sensitivity import frontier_rows, oat_rows, uncertainty_rows
+
+    return {
+        "schema": "jiedao.sensitivity/1",
+        "scenario": report.scenario.name,
+        "change": report.change,
+        "runtime_s": round(report.runtime_s, 3),
+        "base": dict(report.base.__dict__),
+        "one_at_a_time": oat_rows(report.base, list(report.rows), report.change),
+        "frontier_posts": frontier_rows(list(report.frontier_posts)),
+        "frontier_funds": frontier_rows(list(report.frontier_funds)),
+        "demand_spread": report.spread,
+        "demand_uncertainty": uncertainty_rows(list(report.uncertainty)),
+    }
+
+
+# --- scenario -------------------------------------------------------------------------------------
+
+
+def scenario_document(summary: ScenarioSummary) -> dict[str, Any]:
+    scenario = summary.scenario
+    budget = scenario.budget
+    return {
+        "schema": "jiedao.scenario.show/1",
+        "scenario": scenario.name,
+        "name_zh": scenario.name_zh,
+        "source": scenario.source,
+        "totals": {
+            "districts": len(scenario.districts),
+            "streets": len(summary.streets),
+            "communities": len(summary.communities),
+            "households": scenario.households,
+            "grids": summary.grids,
+            "windows": summary.windows,
+            "enforcement_officers": summary.enforcement_officers,
+            "posts": summary.posts,
+            "funds_yuan": summary.funds_yuan,
+        },
+        "policy": scenario.policy.model_dump(),
+        "targets": scenario.targets.model_dump(),
+        "budget": {**budget.model_dump(), "posts_cost_yuan": summary.posts_cost_yuan},
+        "streets": [dict(s.__dict__) for s in summary.streets],
+        "communities": [dict(c.__dict__) for c in summary.communities],
+    }

@@ -1,0 +1,139 @@
+"""The ``--out`` folders of simulate, compare and sensitivity: their documents and charts.
+
+Each ``write_*`` renders every file first and then writes each atomically
+(:mod:`jiedao.export.files`); the figures are built from the same frozen results as the tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jiedao.export.documents import compare_document, sensitivity_document, simulate_document
+from jiedao.export.files import atomic_write_text, dumps_json
+from jiedao.planning.compare import Comparison
+from jiedao.planning.whatif import SensitivityReport
+from jiedao.sim.calendar import DAY
+from jiedao.sim.run import Results
+
+SIMULATE_FILES = ("simulate.json", "waits.png", "waits.svg")
+COMPARE_FILES = ("compare.json", "before_after.png", "before_after.svg")
+
+
+# --- simulate -------------------------------------------------------------------------------------
+
+
+def results_waits(results: Results) -> tuple[dict[str, Any], dict[str, float | None]]:
+    """Every resident's wait in minutes per stream (served ones), and the stream's wait target."""
+    records = results.records or ()
+    h = results.horizon
+    waits: dict[str, list[Any]] = {"window": [], "grid": [], "enforcement": []}
+    for record in records:
+        for station in record.windows:
+            keep = ~np.isnan(station.start) & (station.arrival >= h.warmup_days * DAY)
+            waits["window"].append((station.start - station.arrival)[keep])
+        for grid in record.grids:
+            for team in grid.teams:
+                keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * DAY)
+                waits["grid"].append((team.start - team.arrival)[keep])
+        for team in record.enforcement:
+            keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * DAY)
+            waits["enforcement"].append((team.start - team.arrival)[keep])
+    targets = results.scenario.targets
+    return (
+        {k: np.concatenate(v) if v else np.empty(0) for k, v in waits.items()},
+        {
+            "window": targets.window.max_wait_min,
+            "grid": targets.grid.urgent_response_h * 60.0,
+            "enforcement": None,
+        },
+    )
+
+
+def write_simulate(results: Results, out: Path, lang: str) -> list[Path]:
+    from jiedao.export.charts import save_figure, wait_distribution
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "simulate.json", dumps_json(simulate_document(results)))
+    waits, targets = results_waits(results)
+    written = [out / "simulate.json"]
+    written += save_figure(wait_distribution(waits, targets, lang), out / "waits")
+    return written
+
+
+# --- compare --------------------------------------------------------------------------------------
+
+
+def before_after_rows(comparison: Comparison, lang: str) -> list[Any]:
+    """City figures of the first two scenarios for the before/after chart."""
+    from jiedao.export.labels import label_or
+
+    wanted = [
+        ("window", "wait_mean_min"),
+        ("window", "target_share"),
+        ("grid", "wait_mean_min"),
+        ("grid", "target_share"),
+        ("enforcement", "target_share"),
+    ]
+    first, second = comparison.names[0], comparison.names[1]
+    rows = []
+    for site in comparison.at_level("city"):
+        for stream, metric in wanted:
+            if site.stream == stream and metric in site.metrics:
+                values = site.metrics[metric].values
+                a, b = values[first], values[second]
+                name = f"{label_or(stream, lang)}: {label_or(metric, lang)}"
+                rows.append(
+                    (
+                        name,
+                        _rounded(a.mean) or 0.0,
+                        _rounded(a.ci95),
+                        _rounded(b.mean) or 0.0,
+                        _rounded(b.ci95),
+                    )
+                )
+    return rows
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def write_compare(comparison: Comparison, out: Path, lang: str) -> list[Path]:
+    from jiedao.export.charts import before_after, save_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "compare.json", dumps_json(compare_document(comparison)))
+    figure = before_after(before_after_rows(comparison, lang), lang)
+    return [out / "compare.json", *save_figure(figure, out / "before_after")]
+
+
+# --- sensitivity ----------------------------------------------------------------------------------
+
+
+def sensitivity_charts(report: SensitivityReport, lang: str) -> list[tuple[str, Any]]:
+    from jiedao.export import charts
+    from jiedao.export.labels import label
+
+    base = report.base.posts_required or 0
+    tornado_rows = [
+        (row.label, (row.low.posts_required or 0) - base, (row.high.posts_required or 0) - base)
+        for row in report.rows
+    ]
+    frontier = [
+        (p.pool, p.service_level, p.shadow_price)
+        for p in report.frontier_posts
+        if p.service_level is not None
+    ]
+    return [
+        ("tornado", charts.tornado(tornado_rows, label("sensitivity", lang), lang)),
+        ("frontier", charts.budget_frontier(frontier, label("posts", lang), lang)),
+    ]
+
+
+def write_sensitivity(report: SensitivityReport, out: Path, lang: str) -> list[Path]:
+    from jiedao.export import sensitivity
+
+    return sensitivity.write(sensitivity_document(report), out, sensitivity_charts(report, lang))

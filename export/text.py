@@ -1,0 +1,416 @@
+"""What the terminal shows: one renderer per command, reading the frozen results.
+
+Each ``render_*`` returns the text the command prints; the CLI only echoes it. Tables are laid out
+by :func:`jiedao.export.table.format_table`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from jiedao.export.table import format_table
+from jiedao.planning.compare import Comparison
+from jiedao.planning.plan import Plan
+from jiedao.planning.whatif import SensitivityReport
+from jiedao.scenarios.summary import ScenarioSummary
+from jiedao.sim.run import STREAMS, Results
+
+STREAM_LABEL = {
+    "window": "window 便民服务窗口",
+    "grid": "grid 网格",
+    "enforcement": "enforcement 综合执法",
+}
+WAIT_UNIT = {"window": "min", "grid": "min", "enforcement": "days"}
+COMPARE_METRICS = (
+    "target_share",
+    "wait_mean_min",
+    "wait_mean_days",
+    "wait_p90_min",
+    "wait_p90_days",
+    "utilisation",
+)
+
+
+# --- scenario show --------------------------------------------------------------------------------
+
+
+def render_summary(summary: ScenarioSummary) -> str:
+    scenario = summary.scenario
+    budget = scenario.budget
+    targets = scenario.targets
+    fund_pool = (
+        f" (pool ¥{budget.fund_pool_yuan:,.0f})" if budget.fund_pool_yuan is not None else ""
+    )
+    lines = [
+        f"Scenario {scenario.name} {scenario.name_zh} ({scenario.source})",
+        f"  {len(scenario.districts)} districts, {len(summary.streets)} streets (街道), "
+        f"{len(summary.communities)} communities (社区), {scenario.households:,} households, "
+        f"{summary.grids} grids (网格)",
+        f"  staff: {summary.windows} window clerks (便民服务窗口), "
+        f"{summary.enforcement_officers} enforcement officers (综合执法), "
+        f"{summary.posts} social-worker posts (社工岗)",
+        f"  budget: posts pool {budget.posts_pool} x ¥{budget.post_cost_yuan:,.0f}/year = "
+        f"¥{summary.posts_cost_yuan:,.0f}; community funds ¥{summary.funds_yuan:,.0f}/year"
+        + fund_pool,
+        f"  targets: window {targets.window.share:.0%} wait <= "
+        f"{targets.window.max_wait_min:g} min; urgent grid events answered <= "
+        f"{targets.grid.urgent_response_h:g} h, {targets.grid.share:.0%} closed <= "
+        f"{targets.grid.ordinary_close_days:g} {targets.grid.days} days; enforcement "
+        f"{targets.enforcement.share:.0%} closed <= {targets.enforcement.close_days:g} "
+        f"{targets.enforcement.days} days",
+        "",
+    ]
+    rows = [
+        [
+            s.site,
+            s.name_zh or s.name,
+            s.communities,
+            s.households,
+            s.grids,
+            s.windows,
+            s.enforcement_officers,
+            s.posts,
+            s.funds_yuan,
+        ]
+        for s in summary.streets
+    ]
+    headers = [
+        "street",
+        "name",
+        "communities",
+        "households",
+        "grids",
+        "windows",
+        "officers",
+        "posts",
+        "funds (yuan)",
+    ]
+    lines.append(format_table(headers, rows))
+    return "\n".join(lines)
+
+
+# --- simulate -------------------------------------------------------------------------------------
+
+
+def _pm(results: Results, site: str, stream: str, name: str, fmt: str = "{:.1f}") -> str:
+    mean, half = results.metric(site, stream, name)
+    if mean != mean:
+        return "n/a"
+    text = fmt.format(mean)
+    return text if half != half else f"{text} ± {fmt.format(half)}"
+
+
+def render_simulation(results: Results, worst: int = 10) -> str:
+    h = results.horizon
+    lines = [
+        f"Scenario {results.scenario.name}: {results.replications} replications, seed "
+        f"{results.seed}; windows {h.days} days (warm-up {h.warmup_days}), grids and enforcement "
+        f"{h.case_days} days (warm-up {h.case_warmup_days}); {results.residents:,} residents "
+        f"simulated in {results.runtime_s:.1f} s",
+        "",
+    ]
+    rows = []
+    for stream in STREAMS:
+        if ("city", stream) not in results.values:
+            continue
+        unit = WAIT_UNIT[stream]
+        rows.append(
+            [
+                STREAM_LABEL[stream],
+                _pm(results, "city", stream, "arrivals", "{:,.0f}"),
+                _pm(results, "city", stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
+                _pm(results, "city", stream, f"wait_p90_{unit}", "{:.2f}") + f" {unit}",
+                _pm(results, "city", stream, "target_share", "{:.1%}"),
+                _pm(results, "city", stream, "utilisation", "{:.1%}"),
+                _pm(results, "city", stream, "abandoned", "{:,.0f}"),
+            ]
+        )
+    lines.append(
+        format_table(
+            [
+                "city: stream",
+                "arrivals",
+                "wait mean",
+                "wait p90",
+                "target met",
+                "utilisation",
+                "abandoned",
+            ],
+            rows,
+        )
+    )
+    ranked = []
+    for (site, stream), metrics in results.values.items():
+        if results.levels[site] in ("street", "community"):
+            share = (
+                float(np.nanmean(metrics["target_share"]))
+                if np.any(~np.isnan(metrics["target_share"]))
+                else float("nan")
+            )
+            if share == share:
+                ranked.append((share, site, stream))
+    ranked.sort()
+    if worst and ranked:
+        rows = []
+        for _, site, stream in ranked[:worst]:
+            unit = WAIT_UNIT[stream]
+            rows.append(
+                [
+                    site,
+                    results.levels[site],
+                    stream,
+                    _pm(results, site, stream, "target_share", "{:.1%}"),
+                    _pm(results, site, stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
+                    _pm(results, site, stream, "utilisation", "{:.1%}"),
+                ]
+            )
+        lines += [
+            "",
+            format_table(
+                ["worst sites", "level", "stream", "target met", "wait mean", "utilisation"], rows
+            ),
+        ]
+    return "\n".join(lines)
+
+
+# --- compare --------------------------------------------------------------------------------------
+
+
+def compare_table_rows(
+    comparison: Comparison,
+    metrics: Sequence[str] = COMPARE_METRICS,
+    level: str | None = "city",
+) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows: one row per site, stream and metric (in ``metrics`` order) at ``level``.
+
+    Columns: site, stream, metric, each scenario's ``mean ± ci95``, then per scenario after the
+    first its difference from the first and whether it is significant (``yes``/``no``, ``n/a``
+    with one replication). Shares are shown in percent, their differences in percentage points.
+    """
+    names = list(comparison.names)
+    baseline, others = names[0], names[1:]
+    headers = ["site", "stream", "metric", *names]
+    for name in others:
+        headers += [f"{name} - {baseline}", "significant"]
+    rows: list[list[str]] = []
+    for site in comparison.at_level(level):
+        for metric in metrics:
+            item = site.metrics.get(metric)
+            if item is None:
+                continue
+            row = [site.site, site.stream, metric]
+            for name in names:
+                value = item.values[name]
+                row.append(_format(metric, value.mean, value.ci95))
+            for name in others:
+                diff = item.differences[name]
+                row.append(_format(metric, diff.mean, diff.ci95, signed=True))
+                sig = diff.significant
+                row.append("n/a" if sig is None else "yes" if sig else "no")
+            rows.append(row)
+    return headers, rows
+
+
+def render_compare(comparison: Comparison, level: str = "city") -> str:
+    base = comparison.runs[0]
+    headers, rows = compare_table_rows(comparison, level=level)
+    return (
+        f"Paired comparison ({base.replications} replications, seed {base.seed}); differences "
+        f"are each scenario minus {comparison.baseline}, with 95% CIs; * = significant\n"
+        + format_table(headers, rows)
+    )
+
+
+def _is_share(metric: str) -> bool:
+    return metric.endswith("share") or metric.endswith("utilisation")
+
+
+def _format(metric: str, mean: float | None, half: float | None, signed: bool = False) -> str:
+    if mean is None:
+        return "n/a"
+    mean, half = round(mean, 6), None if half is None else round(half, 6)
+    sign = "+" if signed else ""
+    if _is_share(metric):
+        text = f"{mean * 100:{sign}.1f}" + (" pp" if signed else "%")
+        if half is not None:
+            text += f" ± {half * 100:.1f}"
+        return text
+    spec = ".2f" if metric.endswith(("_min", "_h", "_days")) else ",.1f"
+    text = format(mean, sign + spec)
+    if half is not None:
+        text += f" ± {format(half, spec)}"
+    return text
+
+
+# --- sweep ----------------------------------------------------------------------------------------
+
+
+def render_sweep(summary: dict[str, Any]) -> str:
+    return (
+        f"sweep: {summary['total']} points, {summary['ran']} run now, "
+        f"{summary['skipped']} already recorded, in {summary['out']}/points.jsonl"
+    )
+
+
+# --- sensitivity ----------------------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    return "infeasible" if value is None else f"{value:,.4g}"
+
+
+def render_sensitivity(report: SensitivityReport) -> str:
+    base = report.base
+    lines = [
+        f"Sensitivity of {report.scenario.name}: +-{report.change:.0%} one at a time; base plan "
+        f"needs {base.posts_required} posts (cost ¥{(base.cost_yuan or 0):,.0f}/year), "
+        f"weighted shortfall {base.shortfall}",
+        "",
+    ]
+    rows = [
+        [
+            rank,
+            r.label,
+            _show(r.low.posts_required),
+            _show(r.high.posts_required),
+            _show(r.low.shortfall),
+            _show(r.high.shortfall),
+        ]
+        for rank, r in enumerate(report.rows, start=1)
+    ]
+    lines.append(
+        format_table(
+            [
+                "rank",
+                "parameter",
+                "posts needed (-)",
+                "posts needed (+)",
+                "shortfall (-)",
+                "shortfall (+)",
+            ],
+            rows,
+        )
+    )
+    lines += [
+        "",
+        format_table(
+            ["posts pool", "service level", "shortfall", "shadow price per post"],
+            [
+                [p.pool, _show(p.service_level), _show(p.shortfall), _show(p.shadow_price)]
+                for p in report.frontier_posts
+            ],
+        ),
+    ]
+    if report.uncertainty:
+        risky = sorted(report.uncertainty, key=lambda u: u.probability)[:10]
+        lines += [
+            "",
+            f"demand +-{report.spread:.0%}: probability of meeting the target (least sure first)",
+            format_table(
+                ["community", "P(target met)", "95% interval"],
+                [
+                    [u.community_id, f"{u.probability:.0%}", f"{u.low:.0%}-{u.high:.0%}"]
+                    for u in risky
+                ],
+            ),
+        ]
+    return "\n".join(lines)
+
+
+# --- plan -----------------------------------------------------------------------------------------
+
+
+def render_plan(plan: Plan) -> str:
+    from jiedao.export.plan import allocation_rows, window_rows
+
+    r, s = plan.result, plan.sensitivity
+    lines = [
+        f"Plan for {plan.scenario.name} ({plan.mode.value} mode, curves {plan.curve_source}): "
+        f"{r.message}; {plan.runtime_s:.1f} s",
+        f"  posts {r.posts_total} (pool {plan.scenario.budget.posts_pool}), funds "
+        f"¥{r.funds_total_yuan:,.0f}, cost ¥{r.cost_yuan:,.0f}/year"
+        + (f"; weighted shortfall {r.objective:.4g}" if plan.mode.value == "shortfall" else ""),
+    ]
+    if s is not None:
+        unit = "shortfall reduced" if plan.mode.value == "shortfall" else "yuan saved"
+        lines.append(
+            f"  one more post: {s.marginal_post if s.marginal_post is not None else 'n/a'} "
+            f"{unit}; ¥10,000 more funds: "
+            f"{s.marginal_funds if s.marginal_funds is not None else 'n/a'} {unit}"
+        )
+        for price in s.shadow_prices.values():
+            low = "-inf" if price.lower is None else f"{price.lower:,.6g}"
+            high = "inf" if price.upper is None else f"{price.upper:,.6g}"
+            lines.append(
+                f"  shadow price {price.constraint}: {price.value:.4g} per {price.unit}, "
+                f"holds for right-hand side {low} .. {high}"
+            )
+    binding = [b for b in (r.binding or ()) if ":" not in b]
+    per_site = [b for b in (r.binding or ()) if ":" in b]
+    lines.append(
+        f"  binding: {', '.join(binding) or 'no pool'}"
+        + (f"; {len(per_site)} community floors/caps" if per_site else "")
+    )
+    if plan.checks:
+        met = sum(c.target_met for c in plan.checks.values())
+        agree = sum(c.agrees for c in plan.checks.values())
+        lines.append(
+            f"  check ({plan.check_replications} replications, fresh seeds): "
+            f"{met}/{len(plan.checks)} communities meet their target; "
+            f"{agree}/{len(plan.checks)} agree with their curve within the CIs"
+        )
+    if plan.clerks is not None:
+        c = plan.clerks
+        rows_w = window_rows(plan)
+        more = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) > row["clerks_current"])
+        fewer = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) < row["clerks_current"])
+        met = sum(ch.target_met for ch in c.checks.values())
+        lines.append(
+            f"  window clerks (一窗通办): {c.result.posts_total} of {c.pool} needed; more at "
+            f"{more} streets, fewer at {fewer}; check: {met}/{len(c.checks)} streets meet the "
+            "window target (windows.csv)"
+        )
+    rows = [
+        [
+            row["community_id"],
+            row["community"],
+            row["households"],
+            row["posts_current"],
+            row["posts_proposed"],
+            row["funds_proposed_yuan"],
+            "n/a"
+            if row["service_level"] is None
+            else (
+                f"{row['service_level']:.1%}"
+                + (
+                    f" ± {row['service_level_ci95']:.1%}"
+                    if row["service_level_ci95"] is not None
+                    else ""
+                )
+            ),
+            f"{row['target']:.0%}",
+            "yes" if row["target_met"] else "NO",
+        ]
+        for row in allocation_rows(plan)
+    ]
+    lines += [
+        "",
+        format_table(
+            [
+                "community",
+                "name",
+                "households",
+                "posts now",
+                "posts plan",
+                "funds plan (yuan)",
+                "service level",
+                "target",
+                "met",
+            ],
+            rows,
+        ),
+    ]
+    return "\n".join(lines)
