@@ -8,8 +8,9 @@ Two stations, each timed on both engines side by side:
   over its 28-day horizon, lunch break, closing with overtime and patience; ``return_share`` is
   set to 0 so that the centre qualifies for the fast path (the SimPy engine runs the same
   scenario).
-* **24-hour M/M/c**: ``tests.factory.queue_scenario`` with c = 5 at utilisation 0.8. The station
-  never closes, so the fast path has one row per replication and cannot cut days into rows.
+* **24-hour M/M/c**: ``jiedao.scenarios.textbook.queue_scenario`` with c = 5 at utilisation 0.8.
+  The station never closes, so the fast path has one row per replication and cannot cut days into
+  rows.
 
 The SimPy engine is ``sim.model.simulate_street(..., streams=("window",))`` over replications one
 by one; the fast path is :func:`sim.fastpath.fcfs_waits` on 1, 8 and 64 replications at once, both

@@ -7,8 +7,8 @@ Keys are lowercase ASCII; stream keys are the stream names of docs/interfaces.md
 metric keys the metric names of ``jiedao.simulate/1`` (``wait_mean_min``, ``target_share``, ...), so
 a caller can look a label up by the name it already holds.
 
-Every Chinese character used here must render in the charts: ``tests/test_charts.py`` checks that
-the chosen CJK font covers :func:`chinese_characters`.
+Every Chinese character used here must render in the charts: ``tests/export/test_charts.py`` checks
+that the chosen CJK font covers :func:`chinese_characters`.
 """
 
 from __future__ import annotations

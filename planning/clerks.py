@@ -26,6 +26,7 @@ from jiedao.optimize.solve import Result, solve
 from jiedao.scenarios.model import Scenario
 from jiedao.sim.fastpath import window_curve
 from jiedao.sim.run import run, summarise
+from jiedao.sim.streams import derived_seed
 
 MAX_EXTRA = 6
 
@@ -113,7 +114,7 @@ def plan_clerks(
         res = run(
             checked,
             replications=check_replications,
-            seed=seed + 104_729,
+            seed=derived_seed(seed, "clerk-check"),
             streams=("window",),
             executor=executor,
         )

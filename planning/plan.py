@@ -34,10 +34,7 @@ from jiedao.scenarios.model import Scenario
 from jiedao.sim.backends import Serial
 from jiedao.sim.grids import grid_workers
 from jiedao.sim.run import summarise
-
-# Fresh seeds for the check: the curves' root seed shifted by a fixed odd constant, so the check's
-# residents are independent of the ones the curves were measured on, and still reproducible.
-CHECK_SEED_OFFSET = 0x9E3779B97F4A7C15 >> 1
+from jiedao.sim.streams import derived_seed
 
 
 def staffed_tasks(
@@ -181,7 +178,8 @@ def make_plan(
     result = solve(problem, mode, solver=solver)
     sensitivity = analyse(problem, mode, solver=solver) if with_sensitivity else None
     checks: dict[str, CommunityCheck] = {}
-    check_seed = (seed + CHECK_SEED_OFFSET) % (2**63)
+    # fresh residents for the check, independent of the curves' and still reproducible
+    check_seed = derived_seed(seed, "check")
     if result.allocation is not None and check_replications > 0:
         staff = {a.community_id: a.staff_equivalents for a in result.allocation}
         targets = {a.community_id: a.target for a in result.allocation}

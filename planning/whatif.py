@@ -41,6 +41,7 @@ from jiedao.planning.response import measure_curves
 from jiedao.scenarios import with_overrides
 from jiedao.scenarios.model import Scenario
 from jiedao.sim.backends import Serial
+from jiedao.sim.streams import derived_seed, purpose_generator
 
 CURVE_INPUTS = ("demand.grid.", "targets.grid.", "calendar.", "policy.", "districts.", "defaults.")
 
@@ -326,7 +327,7 @@ def demand_uncertainty(
 ) -> list[Uncertainty]:
     """Probability that each community meets its target under demand drawn +-``spread``."""
     ids = [c.id for c in scenario.communities()]
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x5EED])))
+    rng = purpose_generator(seed, "demand-factors")
     factors = rng.uniform(1.0 - spread, 1.0 + spread, size=(draws, len(ids)))
     met = dict.fromkeys(ids, 0)
     executor = executor if executor is not None else Serial()
@@ -338,7 +339,9 @@ def demand_uncertainty(
                 for i, c in enumerate(scenario.communities())
             },
         )
-        work = staffed_tasks(drawn, staff, [draw], seed + 7919, case_days, case_warmup_days)
+        work = staffed_tasks(
+            drawn, staff, [draw], derived_seed(seed, "demand-check"), case_days, case_warmup_days
+        )
         for *_, shares in executor(drawn, work, None):
             for community, share in shares.items():
                 share = 1.0 if share != share else share

@@ -10,9 +10,9 @@ customer index in a Python loop, with every step a handful of NumPy operations o
 independent rows at once*: replications, staffing levels and, when the station closes every
 evening, days.
 
-Semantics (the same as ``tests.analytic.fcfs_multiserver`` and the SimPy
+Semantics (the same as ``tests/support/analytic.py: fcfs_multiserver`` and the SimPy
 :class:`sim.station.Station` with ``at_closing = "overtime"``, proven equal to 1e-9 in
-``tests/test_fastpath.py``):
+``tests/sim/test_fastpath.py``):
 
 * **Breaks** (``closed``, e.g. lunch), half-open ``[start, end)``: nobody starts service inside one;
   a service in progress runs on. A start at exactly ``end`` is allowed, at ``start`` it is not.

@@ -37,6 +37,28 @@ def generator(
     return np.random.Generator(np.random.PCG64(sequence))
 
 
+# Root seeds derived for a purpose of a workflow, not of a site: the plan's check, the window
+# clerks' check, the demand draws of sensitivity analysis and their simulations. Each is a name,
+# like the engine's streams, never arithmetic on the seed.
+PURPOSES = ("check", "clerk-check", "demand-factors", "demand-check")
+
+
+def derived_seed(seed: int, purpose: str) -> int:
+    """The root seed for ``purpose`` (one of :data:`PURPOSES`): 63 bits of SHA-256 of the root
+    seed and the name, so that residents drawn for it are independent of every other purpose's
+    and still the same for the same seed."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}; known: {', '.join(PURPOSES)}")
+    digest = hashlib.sha256(f"jiedao|{seed}|{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def purpose_generator(seed: int, purpose: str) -> np.random.Generator:
+    """A generator for draws a workflow makes itself (sensitivity's demand factors)."""
+    sequence = np.random.SeedSequence(name_words(f"{seed}|{purpose}") + [seed & 0xFFFFFFFF])
+    return np.random.Generator(np.random.PCG64(sequence))
+
+
 def inverse_cdf(dist: Dist, u: np.ndarray) -> np.ndarray:
     """Values of ``dist`` at probabilities ``u`` (in [0, 1))."""
     u = np.asarray(u, dtype=float)

@@ -21,8 +21,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("scenarios", "sim", "optimize", "planning", "export")
 # what each layer may import (besides itself)
 ALLOWED = {

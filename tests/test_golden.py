@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import MINIMAL as MINIMAL_PATH
 from typer.testing import CliRunner
 
 from jiedao.cli import app
 
+MINIMAL = str(MINIMAL_PATH)
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
-MINIMAL = str(Path(__file__).resolve().parents[1] / "docs" / "examples" / "minimal.toml")
 RUNTIME = {"runtime_s"}
 
 COMMANDS = {

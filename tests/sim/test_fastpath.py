@@ -3,10 +3,11 @@
 Same path, no tolerance: fed the engine's own arrival, service and patience times, the fast path's
 per-resident start times equal the SimPy window station's to 1e-9, on a 24-hour M/M/c and on a
 working calendar with lunch, overtime after closing and abandonment; it also equals the plain-Python
-recursion ``tests.analytic.fcfs_multiserver`` on many small random cases that stress breaks,
-closures, backlogs through the night and ties. Vectorising over replications, splitting rows at
-closures and stacking staffing levels change nothing. Statistically, the fast path agrees with the
-engine on a full station run with independent seeds, and with Erlang C on a 24-hour M/M/c.
+recursion ``fcfs_multiserver`` of ``tests/support/analytic.py`` on many small random cases that
+stress breaks, closures, backlogs through the night and ties. Vectorising over replications,
+splitting rows at closures and stacking staffing levels change nothing. Statistically, the fast
+path agrees with the engine on a full station run with independent seeds, and with Erlang C on a
+24-hour M/M/c.
 """
 
 from __future__ import annotations

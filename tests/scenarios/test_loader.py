@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from support.paths import ROOT
 
 from jiedao.scenarios import BUILTIN, Scenario, ScenarioError, load
 from jiedao.scenarios.loader import builtin_path
 
-ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = ROOT / "docs" / "examples" / "minimal.toml"
 
 # Line numbers matter: error messages quote them.

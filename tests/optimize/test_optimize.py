@@ -17,13 +17,13 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pulp
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from support.paths import ROOT
 
 from jiedao.optimize import (
     CommunitySpec,
@@ -46,7 +46,6 @@ from jiedao.optimize.model import compile_problem
 from jiedao.optimize.sensitivity import improvement_per_unit
 from jiedao.optimize.solve import make_solver, quiet_stdout
 
-ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # one staff-equivalent per ¥100,000: purchase share 1, ¥1 an hour, 100,000 hours a post-year
@@ -504,7 +503,7 @@ def test_highs_banner_is_caught_in_a_fresh_process() -> None:
     script = textwrap.dedent(
         """
         import sys, pulp
-        sys.path.insert(0, {tests!r})
+        sys.path[:0] = [{tests!r}, {support!r}]
         from jiedao.optimize import solve
         from test_optimize import hand_case
         if sys.argv[1] == "raw":
@@ -513,7 +512,7 @@ def test_highs_banner_is_caught_in_a_fresh_process() -> None:
         else:
             solve(hand_case(), method="milp")
         """
-    ).format(tests=str(ROOT / "tests"))
+    ).format(tests=str(ROOT / "tests" / "optimize"), support=str(ROOT / "tests"))
     outputs = [
         subprocess.run(
             [sys.executable, "-c", script, mode],

@@ -1,4 +1,4 @@
-"""The independent truths in ``tests/analytic.py`` are themselves right.
+"""The independent truths in ``tests/support/analytic.py`` are themselves right.
 
 Each helper is checked against something computed another way: closed forms and exact rational
 arithmetic for Erlang B/C, the incomplete-gamma closed form and the M/M/infinity identity for
@@ -19,6 +19,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from scipy import signal, special, stats
+
 from support.analytic import (
     batch_means,
     bonferroni_alpha,

@@ -10,11 +10,11 @@ import json
 from importlib import metadata
 from pathlib import Path
 
+from support.paths import ROOT
 from typer.testing import CliRunner
 
 from jiedao.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
 MINIMAL = str(ROOT / "docs" / "examples" / "minimal.toml")
 runner = CliRunner()
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import ROOT
 
 from jiedao.optimize.curves import Curve
 from jiedao.optimize.model import GroupCap, InfeasibleError, Mode, problem_from_scenario
 from jiedao.optimize.solve import solve
 from jiedao.scenarios import load
 
-ROOT = Path(__file__).resolve().parents[1]
 JIEDAO = str(Path(sys.executable).with_name("jiedao"))
 TIMEOUT = 60
 

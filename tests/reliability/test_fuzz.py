@@ -31,13 +31,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.paths import ROOT
 from typer.testing import CliRunner
 
 from jiedao.cli import app
 from jiedao.scenarios import ScenarioError, load
 from jiedao.scenarios.overrides import toml_value
 
-ROOT = Path(__file__).resolve().parents[1]
 BASE_TEXT = (ROOT / "scenarios" / "liaoyuan.toml").read_text(encoding="utf-8")
 BASE: dict[str, Any] = tomllib.loads(BASE_TEXT)
 WORK = Path(tempfile.mkdtemp(prefix="jiedao-fuzz-"))

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support.paths import ROOT
 
 from jiedao.cli import INTERRUPTED
 from jiedao.scenarios.overrides import parse_vary, point_id, points
 
-ROOT = Path(__file__).resolve().parents[1]
 JIEDAO = str(Path(sys.executable).with_name("jiedao"))
 TIMEOUT = 60
 TMP_NAME = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # export.files' temporary names
