@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedao.export.files import atomic_write_text, dumps_json
+from jiedao.export.files import atomic_write_text, checkpoint, dumps_json
 from jiedao.optimize.model import InfeasibleError, Mode
 from jiedao.scenarios import ScenarioError, load, parse_vary, with_overrides
 from jiedao.scenarios.model import Scenario
@@ -228,10 +228,21 @@ def progress_bar(
 ) -> Iterator[Any]:
     """A progress bar on stderr (never stdout, which may carry JSON); silent with --quiet.
 
-    Ctrl-C during the work ends with ``interrupted`` on stderr and exit code 130.
+    Ctrl-C during the work ends with ``interrupted`` on stderr and exit code 130. The first
+    step done is the ``simulating`` checkpoint (:func:`jiedao.export.files.checkpoint`).
     """
     try:
-        with _bar(total, label, quiet) as advance:
+        with _bar(total, label, quiet) as bar:
+            started = False
+
+            def advance(n: int) -> None:
+                nonlocal started
+                if not started:
+                    started = True
+                    checkpoint("simulating")
+                if bar is not None:
+                    bar(n)
+
             yield advance
     except KeyboardInterrupt:
         message = interrupted() if callable(interrupted) else interrupted

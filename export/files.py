@@ -9,10 +9,35 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+# Named phases a test can stop a run at, to interrupt it exactly there (no timing involved):
+# with JIEDAO_CHECKPOINT naming a FIFO and JIEDAO_CHECKPOINT_AT a phase ("writing", or
+# "recorded#2" for its second occurrence), the run writes the phase's name into the FIFO when it
+# gets there and then waits for a signal. Unset, a checkpoint costs one dictionary lookup.
+CHECKPOINT = "JIEDAO_CHECKPOINT"
+CHECKPOINT_AT = "JIEDAO_CHECKPOINT_AT"
+PHASES = ("simulating", "writing", "renaming", "recorded")
+_reached: Counter[str] = Counter()
+
+
+def checkpoint(phase: str) -> None:
+    """The run has reached ``phase`` (one of :data:`PHASES`); see :data:`CHECKPOINT`."""
+    fifo = os.environ.get(CHECKPOINT)
+    if not fifo:
+        return
+    _reached[phase] += 1
+    name, _, count = os.environ.get(CHECKPOINT_AT, "").partition("#")
+    if name != phase or _reached[phase] != int(count or 1):
+        return
+    with open(fifo, "w", encoding="utf-8") as handle:  # blocks until the test reads it
+        handle.write(f"{phase}\n")
+    signal.pause()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -49,10 +74,13 @@ def atomic_write_many(files: Sequence[tuple[Path, bytes]]) -> None:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+        checkpoint("writing")
         while staged:
             tmp, path = staged[0]
             os.replace(tmp, path)
             staged.pop(0)
+            if staged:
+                checkpoint("renaming")
     except BaseException:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)

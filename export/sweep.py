@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from jiedao.export.documents import simulate_document
-from jiedao.export.files import atomic_write_text, dumps_json
+from jiedao.export.files import atomic_write_text, checkpoint, dumps_json
 from jiedao.planning.sweep import SweepPoint
 from jiedao.scenarios import ScenarioError, Vary
 from jiedao.scenarios.model import Scenario
@@ -117,6 +117,7 @@ class SweepRecorder:
         _append_line(self.out_dir / POINTS, line)
         self.done[point.id] = json.loads(line)
         self.ran += 1
+        checkpoint("recorded")
 
     def summary(self, varies: Sequence[Vary]) -> dict[str, Any]:
         from jiedao.scenarios.overrides import point_id

@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import lsq_linear
 
 TOLERANCE = 1e-9
 
@@ -165,6 +164,8 @@ def _weights(
 
 def _project_monotone_concave(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """argmin sum w (z - y)^2 over z with non-increasing, non-negative slopes on the grid x."""
+    from scipy.optimize import lsq_linear  # scipy.optimize takes a third of a second to import
+
     if x.size == 1:
         return y.copy()
     # z_i = a + sum_m t_m * (x[min(i, m + 1)] - x[0]), a in [0, 1], t_m >= 0

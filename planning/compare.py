@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from jiedao.scenarios.model import Scenario
 from jiedao.sim.run import Horizon, Results, run, summarise
@@ -125,7 +125,7 @@ def paired_difference(before: np.ndarray, after: np.ndarray) -> Difference:
     mean = float(d.mean())
     if n < 2:
         return Difference(_finite(mean), None, None, n)
-    half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / math.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.975) * d.std(ddof=1) / math.sqrt(n))
     significant = bool(abs(mean) > half) if math.isfinite(half) else None
     return Difference(_finite(mean), _finite(half), significant, n)
 

@@ -347,11 +347,8 @@ def test_cost_mode_meets_every_target_at_least_cost(problem: Problem, post_cost:
     truth = 0.0
     for spec in problem.communities:
         top = spec.posts_max if spec.posts_max is not None else spec.posts_floor + 8
-        need = next(
-            x
-            for x in np.linspace(0, spec.curve.staff[-1], 200_001)
-            if spec.curve(x) >= spec.target - 1e-9
-        )
+        grid = np.linspace(0, spec.curve.staff[-1], 200_001)
+        need = float(grid[np.argmax(spec.curve(grid) >= spec.target - 1e-9)])
         truth += min(
             p * post_cost + max(0.0, need - (p - spec.nonserving_posts)) / K
             for p in range(spec.posts_floor, top + 1)

@@ -6,6 +6,10 @@
   (or the whole new one), never a partial one; the only leftover is a hidden ``.NAME.*.tmp``.
 - ``jiedao plan --out DIR`` killed mid-run leaves no partial file in DIR, and the same command
   then finishes.
+
+The interrupts arrive at named phases (:func:`jiedao.export.files.checkpoint`): the child says
+when it gets there and waits for the signal, so no test depends on how fast the machine is. The
+only clock is a guard that fails a test, instead of hanging it, if a child never gets there.
 - The same seed gives the same bytes from ``--backend serial``, ``process`` and ``dask`` (a local
   cluster of 2 worker processes) for ``simulate --json`` and ``plan --out``, except ``runtime_s``.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -27,10 +32,11 @@ import pytest
 from support.paths import ROOT
 
 from jiedao.cli import INTERRUPTED
+from jiedao.export.files import CHECKPOINT, CHECKPOINT_AT
 from jiedao.scenarios.overrides import parse_vary, point_id, points
 
 JIEDAO = str(Path(sys.executable).with_name("jiedao"))
-TIMEOUT = 60
+TIMEOUT = 600  # a guard against a hang, far beyond any run here: no assertion depends on it
 TMP_NAME = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # export.files' temporary names
 
 SMALL = """\
@@ -91,6 +97,35 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT)
         time.sleep(0.005)
 
 
+def stopped_at(
+    phase: str, command: list[str], folder: Path, **popen: object
+) -> subprocess.Popen[str]:
+    """Start ``command`` and return once it has reached ``phase`` and waits there for a signal."""
+    fifo = folder / f"checkpoint-{phase.replace('#', '-')}-{len(list(folder.iterdir()))}"
+    os.mkfifo(fifo)
+    env = {**os.environ, CHECKPOINT: str(fifo), CHECKPOINT_AT: phase}
+    child = subprocess.Popen(command, env=env, text=True, **popen)  # type: ignore[call-overload]
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            data = os.read(fd, 64) if ready else b""
+            if data:
+                assert data.decode().strip() == phase.partition("#")[0]
+                return child
+            if child.poll() is not None:
+                raise AssertionError(f"{command[1]} ended ({child.returncode}) before {phase}")
+            if time.monotonic() > deadline:
+                child.kill()
+                raise AssertionError(f"{command[1]} never reached {phase}")
+            if not ready:
+                continue
+            time.sleep(0.01)  # no writer yet: the FIFO reads as empty
+    finally:
+        os.close(fd)
+
+
 def lines_in(path: Path) -> int:
     """Complete lines (a partial last line, cut by a kill, does not count)."""
     return path.read_bytes().count(b"\n") if path.exists() else 0
@@ -135,24 +170,24 @@ def test_an_interrupted_and_a_killed_sweep_resume_with_no_point_lost_or_repeated
     assert len(expected) == 12
 
     # Ctrl-C after the second point: exit 130, and it says what it kept
-    child = subprocess.Popen(sweep_command(out), stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    wait_for(lambda: lines_in(jsonl) >= 2, "two recorded points")
+    child = stopped_at("recorded#2", sweep_command(out), tmp_path, stderr=subprocess.PIPE, cwd=ROOT)
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=TIMEOUT)
     kept = lines_in(jsonl)
     assert child.returncode == 130, stderr
-    assert 2 <= kept < 12
+    assert kept == 2
     assert f"interrupted: {kept} of 12 points are recorded in {out}" in stderr
     assert "Traceback" not in stderr
 
-    # SIGKILL two points later: no message, no cleanup, maybe a torn last line
-    child = subprocess.Popen(sweep_command(out), stderr=subprocess.DEVNULL, cwd=ROOT)
-    wait_for(lambda: lines_in(jsonl) >= kept + 2, "two more points")
+    # SIGKILL two points later: no message, no cleanup
+    child = stopped_at(
+        "recorded#2", sweep_command(out), tmp_path, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
     child.kill()
     child.wait(timeout=TIMEOUT)
     assert child.returncode == -signal.SIGKILL
     killed_at = lines_in(jsonl)
-    assert killed_at < 12, "the sweep finished before it could be killed"
+    assert killed_at == kept + 2
 
     # the same command finishes the rest
     done = subprocess.run(sweep_command(out), capture_output=True, text=True, timeout=TIMEOUT,
@@ -297,22 +332,21 @@ def test_a_plan_killed_mid_run_leaves_no_partial_file(small: Path, tmp_path: Pat
     whole = plan_files(reference)
     assert {"allocation.csv", "allocation.xlsx", "curves.csv", "plan.json"} <= set(whole)
 
-    moments = [  # (when, options, what to wait for, the signal)
-        ("Ctrl-C while it simulates", IN_POOL, lambda out, pid: workers(pid), signal.SIGINT),
-        ("killed while it simulates", IN_POOL, lambda out, pid: workers(pid), signal.SIGKILL),
-        ("killed as it stages its files", PLAN,
-         lambda out, pid: out.exists() and any(out.iterdir()), signal.SIGKILL),
-        ("killed as it renames them", PLAN, lambda out, pid: visible(out), signal.SIGKILL),
-    ]  # fmt: skip
-    for k, (moment, options, reached, how) in enumerate(moments):
+    moments = [  # (phase, options, the signal, new files it leaves)
+        ("simulating", IN_POOL, signal.SIGINT, False),
+        ("simulating", IN_POOL, signal.SIGKILL, False),
+        ("writing", PLAN, signal.SIGKILL, False),  # every file staged, none renamed
+        ("renaming", PLAN, signal.SIGKILL, True),  # the first renamed, the others not
+    ]
+    for k, (moment, options, how, some) in enumerate(moments):
         out = tmp_path / f"killed{k}"
         command = [JIEDAO, "plan", str(small), *options, "--out", str(out)]
         # its own process group, so that Ctrl-C reaches it and its workers as from a terminal
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                 text=True, cwd=ROOT, start_new_session=True)  # fmt: skip
+        child = stopped_at(moment, command, tmp_path, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, cwd=ROOT, start_new_session=True)  # fmt: skip
         pid = child.pid
-        wait_for(lambda out=out, reached=reached, pid=pid: bool(reached(out, pid)), moment)
         pool = workers(pid)
+        assert bool(pool) == (options is IN_POOL), (moment, pool)
         if how == signal.SIGINT:
             os.killpg(pid, signal.SIGINT)
         else:
@@ -323,7 +357,8 @@ def test_a_plan_killed_mid_run_leaves_no_partial_file(small: Path, tmp_path: Pat
             assert stderr.strip() == INTERRUPTED  # no traceback from the workers either
             assert visible(out) == []
         # a pool whose owner was killed outright ends too, instead of waiting for work forever
-        wait_for(lambda pool=pool: not running(pool), "the workers to end", timeout=10)
+        wait_for(lambda pool=pool: not running(pool), "the workers to end")
+        assert bool(visible(out)) == some, (moment, visible(out))
         for name, data in plan_files(out).items():
             assert data == whole[name], f"{name} is not whole (killed {moment})"
         # the same command finishes (replacing whole files needs --force, as always)
@@ -353,6 +388,7 @@ def backends(scheduler: str) -> dict[str, list[str]]:
     }
 
 
+@pytest.mark.slow  # tests/sim/test_backends.py checks the same in the default run, faster
 def test_simulate_json_is_the_same_on_every_backend(scheduler: str) -> None:
     outputs = {}
     for name, args in backends(scheduler).items():

@@ -19,6 +19,9 @@ from jiedao.sim.model import simulate_street
 from jiedao.sim.monitor import station_counts
 
 CASES = [(c, rho) for c in (1, 3, 8) for rho in (0.5, 0.8, 0.9)]
+# the default run keeps one case per number of servers; the rest (the long, heavy-traffic runs)
+# are in the slow tier: pytest -m slow
+DEFAULT_CASES = {(1, 0.8), (3, 0.5), (8, 0.8)}
 COMPARISONS = len(CASES) * 3 + 2  # mean wait, P(W <= t), utilisation per case; Erlang A
 MU = 1.0  # service rate per minute (mean service 1 minute)
 # Customers per case, sized from pilot runs so the 95% half-width is ~4% of the mean wait.
@@ -43,7 +46,13 @@ def _run(c: int, rho: float, seed: int, customers: int, patience=None):
     return lam, days, record.windows[0]
 
 
-@pytest.mark.parametrize(("c", "rho"), CASES)
+@pytest.mark.parametrize(
+    ("c", "rho"),
+    [
+        case if case in DEFAULT_CASES else pytest.param(*case, marks=pytest.mark.slow)
+        for case in CASES
+    ],
+)
 def test_erlang_c(c: int, rho: float):
     lam, days, w = _run(c, rho, seed=100 + c, customers=CUSTOMERS[(c, rho)])
     theory = mmc(lam, MU, c)
