@@ -32,6 +32,7 @@ from jiedao.scenarios.overrides import (
     check_depth,
     did_you_mean,
     toml_value,
+    written_value,
 )
 
 BUILTIN = ("liaoyuan", "liaoyuan-before")
@@ -614,14 +615,5 @@ def current_value(scenario: Scenario, data: dict[str, Any], segments: Sequence[s
         else:
             node = getattr(node, segment, None)
     if node is None or isinstance(node, BaseModel | Mapping):
-        return _written_value(data, segments)
-    return node
-
-
-def _written_value(data: dict[str, Any], segments: Sequence[str]) -> Any:
-    node: Any = data
-    for segment in segments:
-        if not isinstance(node, dict) or segment not in node:
-            return None
-        node = node[segment]
+        return written_value(data, segments)
     return node

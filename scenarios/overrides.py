@@ -190,9 +190,9 @@ def apply_overrides(
             raise _error(item.label, item.path, "'*' matched nothing")
         current: Resolver | None = None
         if item.relative:
-            current = resolve(data) if resolve is not None else _written
+            current = resolve(data) if resolve is not None else written_value
         for concrete in targets:
-            old = _written(data, concrete)
+            old = written_value(data, concrete)
             if item.relative:
                 assert current is not None
                 base = current(data, concrete)
@@ -223,7 +223,8 @@ def _relative(base: Any, item: Override, where: str) -> Any:
     return float(value)
 
 
-def _written(data: dict[str, Any], segments: Sequence[str]) -> Any:
+def written_value(data: dict[str, Any], segments: Sequence[str]) -> Any:
+    """The value written at a concrete path of the file's data, or ``None``."""
     node: Any = data
     for segment in segments:
         if not isinstance(node, dict) or segment not in node:
