@@ -15,6 +15,7 @@ from jiedao.export.table import format_table
 from jiedao.planning.compare import Comparison
 from jiedao.planning.plan import Plan
 from jiedao.planning.whatif import SensitivityReport
+from jiedao.scenarios.model import Scenario
 from jiedao.scenarios.summary import ScenarioSummary
 from jiedao.sim.run import STREAMS, Results
 
@@ -32,6 +33,23 @@ COMPARE_METRICS = (
     "wait_p90_days",
     "utilisation",
 )
+
+
+# --- overrides ------------------------------------------------------------------------------------
+
+
+def render_changes(scenario: Scenario, flag: str = "--set") -> list[str]:
+    """One line per field a relative override (``+=``, ``-=``, ``*=``) changed: its resulting
+    value, so a planner sees what ``windows*=1.5`` made of each street."""
+    origin = scenario.origin
+    if origin is None:
+        return []
+    relative = {o.label for o in origin.overrides if getattr(o, "relative", False)}
+    return [
+        f"{flag} {label}: {path} {old!r} -> {new!r}"
+        for path, old, new, label in origin.changes
+        if label in relative
+    ]
 
 
 # --- scenario show --------------------------------------------------------------------------------
@@ -214,14 +232,159 @@ def compare_table_rows(
     return headers, rows
 
 
+COST_ROWS = (
+    ("whole_cost_min", "whole cost, min a matter"),
+    ("travel_min", "  travel (there and back)"),
+    ("wait_min", "  waiting in window queues"),
+    ("service_min", "  service"),
+    ("trips_per_matter", "trips a matter"),
+    ("travel_per_trip_min", "travel a trip, min one way"),
+    ("whole_cost_yuan", "whole cost, yuan a matter"),
+    ("whole_cost_yuan_per_year", "residents' time, yuan a year"),
+)
+
+
+def compare_cost_rows(
+    comparison: Comparison, level: str | None = "city"
+) -> tuple[list[str], list[list[str]]]:
+    """The resident's whole cost per site at ``level``: each scenario's value and the difference
+    from the first (columns as :func:`compare_table_rows`)."""
+    names = list(comparison.names)
+    baseline, others = names[0], names[1:]
+    headers = ["site", "whole cost", *names]
+    for name in others:
+        headers += [f"{name} - {baseline}", "significant"]
+    rows: list[list[str]] = []
+    for site in comparison.costs_at_level(level):
+        for metric, label in COST_ROWS:
+            item = site.metrics.get(metric)
+            if item is None:
+                continue
+            row = [site.site, label]
+            for name in names:
+                value = item.values[name]
+                row.append(_format(metric, value.mean, value.ci95))
+            for name in others:
+                diff = item.differences[name]
+                row.append(_format(metric, diff.mean, diff.ci95, signed=True))
+                sig = diff.significant
+                row.append("n/a" if sig is None else "yes" if sig else "no")
+            rows.append(row)
+    return headers, rows
+
+
+def _pm_text(mean: float | None, half: float | None, spec: str = "+.2f") -> str:
+    if mean is None:
+        return "n/a"
+    text = format(mean, spec)
+    return text if half is None else f"{text} ± {format(half, spec.lstrip('+'))}"
+
+
+def break_even_lines(comparison: Comparison, level: str | None = "city") -> list[str]:
+    """The verdict on whole cost per site at ``level``, which effect drives it, and where it
+    flips."""
+    lines = []
+    baseline = comparison.baseline
+    for b in comparison.break_even:
+        if level is not None and comparison.runs[0].levels.get(b.site, "city") != level:
+            continue
+        d = b.whole_cost
+        travel, wait = b.effects.get("travel"), b.effects.get("wait")
+        parts = ", ".join(
+            f"{part} {_pm_text(value, None)}" for part, value in b.effects.items()
+        )
+        lines.append(
+            f"{b.site}: whole cost {b.scenario} - {baseline} = {_pm_text(d.mean, d.ci95)} min a "
+            f"matter ({parts}): {b.scenario} is {b.verdict}"
+            + (" than " + baseline if b.verdict in ("lower", "higher") else "")
+            + f"; {_effect(travel, wait)}"
+        )
+        if b.margin_min is not None:
+            sign = "longer" if b.margin_min >= 0 else "shorter"
+            saving = ""
+            if b.travel_saving_min is not None and b.break_even_saving_min is not None:
+                now = b.travel_saving_min
+                even = b.break_even_saving_min
+                saving = (
+                    f"; its trips are {abs(now):.2f} min "
+                    f"{'shorter' if now >= 0 else 'longer'} each way than {baseline}'s now, and "
+                    "the two cost the same where they are "
+                    f"{abs(even):.2f} min {'shorter' if even >= 0 else 'longer'}"
+                )
+            could = "could be" if b.margin_min >= 0 else "would have to be"
+            until = "before its whole cost equals" if b.margin_min >= 0 else "for its cost to equal"
+            lines.append(
+                f"  break-even: every trip of {b.scenario} {could} "
+                f"{_pm_text(abs(b.margin_min), b.margin_ci95, '.2f')} min {sign} each way {until} "
+                f"{baseline}'s{saving}"
+            )
+    return lines
+
+
+def _effect(travel: float | None, wait: float | None) -> str:
+    if travel is None or wait is None:
+        return "the effects are undefined"
+    if travel < 0 <= wait:
+        side = "access outweighs pooling" if abs(travel) > wait else "pooling outweighs access"
+        return f"{side} (travel {travel:+.2f}, queues {wait:+.2f} min)"
+    if wait < 0 <= travel:
+        side = "pooling outweighs access" if abs(wait) > travel else "access outweighs pooling"
+        return f"{side} (queues {wait:+.2f}, travel {travel:+.2f} min)"
+    both = "shorter" if travel < 0 else "longer"
+    return f"both travel and queues are {both} (travel {travel:+.2f}, queues {wait:+.2f} min)"
+
+
+def pairing_lines(comparison: Comparison) -> list[str]:
+    """Which figures are paired (the same residents in both runs) and which come from
+    independent runs (Welch intervals)."""
+    out = []
+    for name in comparison.names[1:]:
+        paired: list[str] = []
+        independent: list[str] = []
+        for site in comparison.at_level("city") + comparison.costs_at_level("city"):
+            label = "whole cost" if site in comparison.costs else site.stream
+            item = next(iter(site.metrics.values()), None)
+            if item is None or label in paired + independent:
+                continue
+            (paired if item.differences[name].paired else independent).append(label)
+        text = f"{name} vs {comparison.baseline}: "
+        if paired:
+            text += f"paired (the same residents in both runs): {', '.join(paired)}"
+        if independent:
+            text += "; " if paired else ""
+            text += (
+                f"independent runs, Welch intervals: {', '.join(independent)} (their random "
+                "streams are named by sites or keys that differ)"
+            )
+        out.append(text)
+    return out
+
+
 def render_compare(comparison: Comparison, level: str = "city") -> str:
     base = comparison.runs[0]
-    headers, rows = compare_table_rows(comparison, level=level)
-    return (
-        f"Paired comparison ({base.replications} replications, seed {base.seed}); differences "
-        f"are each scenario minus {comparison.baseline}, with 95% CIs; * = significant\n"
-        + format_table(headers, rows)
+    shown, note = comparison.level_shown(level)
+    headers, rows = compare_table_rows(comparison, level=shown)
+    lines = []
+    if note:
+        lines.append(note)
+    lines.append(
+        f"Comparison ({base.replications} replications, seed {base.seed}); differences are each "
+        f"scenario minus {comparison.baseline}, with 95% CIs"
     )
+    lines += pairing_lines(comparison)
+    lines.append(format_table(headers, rows))
+    cost_headers, cost_rows = compare_cost_rows(comparison, level=shown)
+    if cost_rows:
+        vot = base.scenario.access.value_of_time_yuan_per_h
+        lines += [
+            "",
+            "The resident's whole cost of window matters (trips, waits, service; a matter done "
+            f"online costs its service only); yuan at ¥{vot:g} an hour, a social cost never "
+            "added to the budget",
+            format_table(cost_headers, cost_rows),
+        ]
+        lines += break_even_lines(comparison, level=shown)
+    return "\n".join(lines)
 
 
 def _is_share(metric: str) -> bool:
@@ -238,7 +401,11 @@ def _format(metric: str, mean: float | None, half: float | None, signed: bool = 
         if half is not None:
             text += f" ± {half * 100:.1f}"
         return text
-    spec = ".2f" if metric.endswith(("_min", "_h", "_days")) else ",.1f"
+    spec = ".2f" if metric.endswith(("_min", "_h", "_days", "_yuan")) else ",.1f"
+    if metric == "trips_per_matter":
+        spec = ".3f"
+    elif metric.endswith("_per_year"):
+        spec = ",.0f"
     text = format(mean, sign + spec)
     if half is not None:
         text += f" ± {format(half, spec)}"

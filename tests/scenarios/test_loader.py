@@ -151,7 +151,33 @@ def test_liaoyuan_before_matches_after_where_the_reform_only_reorganised() -> No
         assert set(street.specialised_windows) == categories
         assert sum(street.specialised_windows.values()) == street.windows
     assert all(st.demand_factor == 1 for st in before.streets())
-    assert before.demand.window == after.demand.window
+    # the same matters; only where they are taken differs (the reform's devolved lists)
+    assert [st.hall for st in before.streets()] == [True, True, True]
+    assert {c.taken_at for c in before.demand.window.categories.values()} == {"district"}
+    assert {k: c.taken_at for k, c in after.demand.window.categories.items()} == {
+        "social_security": "street", "civil_affairs": "street", "certificates": "community",
+        "consultation": "street",
+    }
+    same_places = {
+        k: c.model_copy(update={"taken_at": "street"})
+        for k, c in before.demand.window.categories.items()
+    }
+    after_places = {
+        k: c.model_copy(update={"taken_at": "street"})
+        for k, c in after.demand.window.categories.items()
+    }
+    assert same_places == after_places
+    assert before.demand.window.model_copy(update={"categories": {}}) == (
+        after.demand.window.model_copy(update={"categories": {}})
+    )
+    # the same residents: every merged community is made of the reform's communities
+    parts = {key: n for c in before.communities() for key, n in c.parts}
+    assert parts == {c.id: c.households for c in after.communities()}
+    assert before.access == after.access
+    # the same clerks per district: the halls have what their streets have after the reform
+    for d_before, d_after in zip(before.districts, after.districts, strict=True):
+        clerks = [sum(st.windows for st in d.streets) for d in (d_before, d_after)]
+        assert clerks[0] == clerks[1]
     assert before.demand.grid == after.demand.grid
     # the same direct enforcement cases city-wide, over 3 centres instead of 17 streets
     direct_before = before.demand.enforcement.direct_cases_per_street_per_month
