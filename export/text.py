@@ -46,10 +46,14 @@ def render_changes(scenario: Scenario, flag: str = "--set") -> list[str]:
         return []
     relative = {o.label for o in origin.overrides if getattr(o, "relative", False)}
     return [
-        f"{flag} {label}: {path} {old!r} -> {new!r}"
+        f"{flag} {label}: {path} {_value_text(old)} -> {_value_text(new)}"
         for path, old, new, label in origin.changes
         if label in relative
     ]
+
+
+def _value_text(value: Any) -> str:
+    return f"{value:.10g}" if isinstance(value, float) else repr(value)
 
 
 # --- scenario show --------------------------------------------------------------------------------

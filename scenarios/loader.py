@@ -703,8 +703,8 @@ def load_data(
 ) -> Scenario:
     """A scenario from data already read (``text`` for line numbers), overrides applied."""
     applied = as_overrides(overrides)
-    changes = apply_overrides(data, applied, _resolver(label, text))
-    return validate_data(data, label, text, applied, _labelled(changes, applied))
+    changes = _apply_each(data, applied, _resolver(label, text))
+    return validate_data(data, label, text, applied, changes)
 
 
 def with_overrides(
@@ -729,12 +729,9 @@ def with_overrides(
     if not items:
         return scenario
     data = copy.deepcopy(origin.data)
-    changes = apply_overrides(
-        data, items, _resolver(scenario.source, origin.text, origin.overrides)
-    )
-    return validate_data(
-        data, scenario.source, origin.text, [*origin.overrides, *items], _labelled(changes, items)
-    )
+    changes = _apply_each(data, items, _resolver(scenario.source, origin.text, origin.overrides))
+
+    return validate_data(data, scenario.source, origin.text, [*origin.overrides, *items], changes)
 
 
 def with_variant(scenario: Scenario, text: str) -> tuple[str, Scenario]:
@@ -751,14 +748,14 @@ def with_variant(scenario: Scenario, text: str) -> tuple[str, Scenario]:
         ) from None
 
 
-def _labelled(
-    changes: Sequence[tuple[str, Any, Any]], overrides: Sequence[Override]
+def _apply_each(
+    data: dict[str, Any], overrides: Sequence[Override], resolver: Any
 ) -> list[tuple[str, Any, Any, str]]:
-    """Each change with the override that made it (the last whose pattern covers the field)."""
+    """Apply overrides in order; each change with the override that made it."""
     out = []
-    for path, old, new in changes:
-        label = next((o.label for o in reversed(overrides) if blames(o.path, path)), "")
-        out.append((path, old, new, label))
+    for item in overrides:
+        for path, old, new in apply_overrides(data, [item], resolver):
+            out.append((path, old, new, item.label))
     return out
 
 
@@ -776,7 +773,12 @@ def _resolver(
 
 
 def current_value(scenario: Scenario, data: dict[str, Any], segments: Sequence[str]) -> Any:
-    """The resolved value at a concrete field path, or the value written there."""
+    """The resolved value at a concrete field path, or the value written there. A field of a
+    ``defaults`` table resolves as the cascade does: the value the nearest defaults table at or
+    above that site writes (``districts.xian.defaults.street.windows`` is the city's
+    ``defaults.street.windows`` where Xi'an does not say)."""
+    if "defaults" in segments:
+        return _as_field(_default_value(data, segments), segments)
     node: Any = scenario
     rest = list(segments)
     if rest and rest[0] == "districts":
@@ -801,5 +803,43 @@ def current_value(scenario: Scenario, data: dict[str, Any], segments: Sequence[s
         else:
             node = getattr(node, segment, None)
     if node is None or isinstance(node, BaseModel | Mapping):
-        return written_value(data, segments)
+        return _as_field(written_value(data, segments), segments)
     return node
+
+
+def _as_field(value: Any, segments: Sequence[str]) -> Any:
+    """A written whole number in a field of numbers (``street_travel_min = 15``) is that number
+    as a float, so that ``*=`` rounds only counts."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        annotation = _unwrap(_annotation_at(schema.ScenarioFile, segments))
+        if annotation is float:
+            return float(value)
+    return value
+
+
+def _annotation_at(model: type[BaseModel], loc: Sequence[Any]) -> Any:
+    annotation: Any = model
+    for step in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(step) or next(
+                (f for f in annotation.model_fields.values() if f.alias == step), None
+            )
+            if info is None:
+                return None
+            annotation = info.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return None
+    return annotation
+
+
+def _default_value(data: dict[str, Any], segments: Sequence[str]) -> Any:
+    at = list(segments).index("defaults")
+    site, field_path = list(segments[:at]), list(segments[at:])
+    while True:
+        value = written_value(data, site + field_path)
+        if value is not None or not site:
+            return value
+        site = site[:-2]  # the enclosing site: a street's district, a district's city
