@@ -57,6 +57,18 @@ def simulate_document(results: Results) -> dict[str, Any]:
         "residents_simulated": results.residents,
         "warnings": list(results.warnings),
         "results": entries,
+        "value_of_time_yuan_per_h": results.scenario.access.value_of_time_yuan_per_h,
+        "whole_cost": [
+            {
+                "site": site,
+                "level": results.levels.get(site, "city"),
+                "metrics": {
+                    name: dict(zip(("mean", "ci95"), map(_clean, summarise(values)), strict=True))
+                    for name, values in metrics.items()
+                },
+            }
+            for site, metrics in results.costs.items()
+        ],
     }
 
 

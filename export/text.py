@@ -17,7 +17,7 @@ from jiedao.planning.plan import Plan
 from jiedao.planning.whatif import SensitivityReport
 from jiedao.scenarios.model import Scenario
 from jiedao.scenarios.summary import ScenarioSummary
-from jiedao.sim.run import STREAMS, Results
+from jiedao.sim.run import STREAMS, Results, summarise
 
 STREAM_LABEL = {
     "window": "window 便民服务窗口",
@@ -83,6 +83,7 @@ def render_summary(summary: ScenarioSummary) -> str:
         f"{targets.grid.ordinary_close_days:g} {targets.grid.days} days; enforcement "
         f"{targets.enforcement.share:.0%} closed <= {targets.enforcement.close_days:g} "
         f"{targets.enforcement.days} days",
+        *_access_lines(summary),
         "",
     ]
     rows = [
@@ -114,11 +115,44 @@ def render_summary(summary: ScenarioSummary) -> str:
     return "\n".join(lines)
 
 
+def _access_lines(summary: ScenarioSummary) -> list[str]:
+    scenario = summary.scenario
+    categories = scenario.demand.window.categories
+    where: dict[str, list[str]] = {}
+    for key, c in categories.items():
+        done = "" if c.completed_at == c.taken_at else f" (done at {c.completed_at})"
+        where.setdefault(c.taken_at, []).append(f"{key}{done}")
+    label = {"community": "community station (代办)", "street": "street centre",
+             "district": "district hall"}
+    matters = "; ".join(f"{label[k]}: {', '.join(v)}" for k, v in where.items())
+    communities = summary.communities
+    if not communities:
+        return []
+    n = len(communities)
+    bases = sorted({b for c in communities for b in c.travel_basis})
+    mean = [sum(getattr(c, f"{w}_travel_min") for c in communities) / n
+            for w in ("station", "street", "district")]
+    halls = sum(1 for s in summary.streets if s.hall)
+    return [
+        f"  matters taken at: {matters}",
+        f"  travel one way, mean over communities: station {mean[0]:.1f} min, street centre "
+        f"{mean[1]:.1f} min, district hall {mean[2]:.1f} min ({', '.join(bases)}); "
+        f"{halls} district halls; residents' time ¥{scenario.access.value_of_time_yuan_per_h:g}/h",
+    ]
+
+
 # --- simulate -------------------------------------------------------------------------------------
 
 
-def _pm(results: Results, site: str, stream: str, name: str, fmt: str = "{:.1f}") -> str:
-    mean, half = results.metric(site, stream, name)
+def _pm(
+    results: Results,
+    site: str,
+    stream: str,
+    name: str,
+    fmt: str = "{:.1f}",
+    values: np.ndarray | None = None,
+) -> str:
+    mean, half = results.metric(site, stream, name) if values is None else summarise(values)
     if mean != mean:
         return "n/a"
     text = fmt.format(mean)
@@ -164,6 +198,22 @@ def render_simulation(results: Results, worst: int = 10) -> str:
             rows,
         )
     )
+    city = results.costs.get("city")
+    if city is not None:
+        parts = {
+            name: _pm(results, "", "", name, "{:.2f}", city[name])
+            for name in ("whole_cost_min", "travel_min", "wait_min", "service_min")
+        }
+        lines.append(
+            f"resident's whole cost of window matters: {parts['whole_cost_min']} min a matter "
+            f"(travel {parts['travel_min']}, waiting {parts['wait_min']}, service "
+            f"{parts['service_min']}); "
+            + _pm(results, "", "", "trips_per_matter", "{:.3f}", city["trips_per_matter"])
+            + " trips a matter; residents' time "
+            + _pm(results, "", "", "whole_cost_yuan_per_year", "¥{:,.0f}",
+                  city["whole_cost_yuan_per_year"])
+            + " a year (a social cost, not in the budget)"
+        )
     ranked = []
     for (site, stream), metrics in results.values.items():
         if results.levels[site] in ("street", "community"):

@@ -101,21 +101,23 @@ def community_sums(scenario: Scenario, records: Sequence[object]) -> dict[str, n
 def site_costs(
     scenario: Scenario, sums: dict[str, np.ndarray], factor: float
 ) -> dict[str, dict[str, float]]:
-    """Figures per site (community, street, district, city) from one replication's sums."""
-    out: dict[str, dict[str, float]] = {}
-    city = np.zeros(len(COST_PARTS))
+    """Figures per site from one replication's sums, in the order of the run's sites: the city,
+    the districts, then each street followed by its communities."""
+    zero = np.zeros(len(COST_PARTS))
+    street_sums = {
+        street.id: sum((sums[c.id] for c in street.communities), zero)
+        for street in scenario.streets()
+    }
+    district_sums = {
+        d.id: sum((street_sums[s.id] for s in d.streets), zero) for d in scenario.districts
+    }
+    out = {"city": cost_metrics(sum(district_sums.values(), zero), scenario, factor)}
     for district in scenario.districts:
-        d_sum = np.zeros(len(COST_PARTS))
-        for street in district.streets:
-            s_sum = np.zeros(len(COST_PARTS))
-            for c in street.communities:
-                out[c.id] = cost_metrics(sums[c.id], scenario, factor)
-                s_sum += sums[c.id]
-            out[street.id] = cost_metrics(s_sum, scenario, factor)
-            d_sum += s_sum
-        out[district.id] = cost_metrics(d_sum, scenario, factor)
-        city += d_sum
-    out["city"] = cost_metrics(city, scenario, factor)
+        out[district.id] = cost_metrics(district_sums[district.id], scenario, factor)
+    for street in scenario.streets():
+        out[street.id] = cost_metrics(street_sums[street.id], scenario, factor)
+        for c in street.communities:
+            out[c.id] = cost_metrics(sums[c.id], scenario, factor)
     return out
 
 

@@ -1,10 +1,19 @@
-"""A street's convenience-service centre (便民服务中心): residents queueing at windows.
+"""Window matters and the centres that take them: a street's convenience-service centre (便民服务
+中心), or a district hall (a street entry marked ``hall``).
 
-Residents arrive as a non-homogeneous Poisson process (:mod:`sim.arrivals`) with a matter category;
-their service time comes from the category's distribution. Windows are either pooled (一窗通办:
-any clerk serves any matter, one queue) or specialised (one queue and its own clerks per
-category; clerks split by ``specialised_windows`` or, if not given, in proportion to each
-category's workload).
+Residents' matters arise per community (:func:`draw_matters`), per part of a community under its
+stable key (its id, its ``key``, or each key it ``merged_from``), as a non-homogeneous Poisson
+process (:mod:`sim.arrivals`); each has a category, a service time, a patience, and is done online
+or not, needs a second trip or not, comes back after giving up or not. Where it goes follows from
+its category (:mod:`sim.access`): the community station (jobs for the station's posts,
+:func:`station_jobs`), the community's street centre, or the district hall; a second trip comes
+``second_trip_after_days`` working days later where the matter is completed. A centre's residents
+are the first and second trips that come to it (:func:`draw_visits`, which the fast path reads
+too), in arrival order.
+
+Windows are either pooled (一窗通办: any clerk serves any matter, one queue) or specialised (one
+queue and its own clerks per category; clerks split by ``specialised_windows`` or, if not given,
+in proportion to each category's workload).
 
 A resident whose patience runs out leaves; a share ``return_share`` of those come back once,
 ``return_after_days`` working days later at the same point of the working day. With ``at_closing =
@@ -13,7 +22,8 @@ A resident whose patience runs out leaves; a share ``return_share`` of those com
 
 Every visit is a row of its station's table; a return visit is a new row (``returning`` marks it),
 so the accounting identity holds per visit: arrivals = completed + abandoned + sent home + still in
-the centre at the horizon.
+the centre at the horizon. :meth:`WindowCentre.costs` keeps the resident's whole cost per community
+(:data:`sim.access.COST_PARTS`).
 """
 
 from __future__ import annotations

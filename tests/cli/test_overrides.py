@@ -18,6 +18,7 @@ from jiedao.cli import app
 from jiedao.scenarios import load
 
 runner = CliRunner()
+TINY = "-r 2 --days 2 --case-days 3 --case-warmup 1 --backend serial -q".split()
 
 
 def show(*sets: str) -> tuple[dict, list[str]]:
@@ -157,11 +158,8 @@ def test_refused_variants_say_why_in_one_line(item: str) -> None:
 def test_a_relative_variant_compares_and_shows_its_values() -> None:
     result = runner.invoke(
         app,
-        [
-            "compare", "liaoyuan", "--variant", "plus1:districts.xian.streets.*.windows+=1",
-            "-r", "2", "--days", "2", "--case-days", "3", "--case-warmup", "1",
-            "--backend", "serial", "-q", "--json", "-",
-        ],
+        ["compare", "liaoyuan", "--variant", "plus1:districts.xian.streets.*.windows+=1", *TINY]
+        + ["--json", "-"],
     )
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
@@ -172,18 +170,17 @@ def test_a_relative_variant_compares_and_shows_its_values() -> None:
     assert len(lines) == 6
     document = json.loads(result.stdout)
     assert document["pairing"]["plus1"] == {
-        "window": True, "grid": True, "enforcement": True, "whole_cost": True
+        "window": True,
+        "grid": True,
+        "enforcement": True,
+        "whole_cost": True,
     }
 
 
 def test_compare_at_a_level_the_runs_do_not_share() -> None:
     result = runner.invoke(
         app,
-        [
-            "compare", "liaoyuan-before", "liaoyuan", "--level", "street",
-            "-r", "2", "--days", "2", "--case-days", "3", "--case-warmup", "1",
-            "--backend", "serial", "-q",
-        ],
+        ["compare", "liaoyuan-before", "liaoyuan", "--level", "street", *TINY],
     )
     assert result.exit_code == 0, result.output
     out = result.stdout.splitlines()
