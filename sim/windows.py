@@ -222,7 +222,7 @@ def draw_centre(
         matters = draw_matters(
             scenario, community, home, calendar, horizon, seed, replication, segments
         )
-        if home is street:
+        if home.id == street.id:
             own.append((community, matters))
         route = paths[community.id]
         first_here = np.array([r.first == street.id for r in route])
