@@ -22,7 +22,7 @@ import typer
 
 from jiedao.export.files import atomic_write_text, checkpoint, dumps_json
 from jiedao.optimize.model import InfeasibleError, Mode
-from jiedao.scenarios import ScenarioError, load, parse_vary, with_overrides
+from jiedao.scenarios import ScenarioError, load, parse_vary
 from jiedao.scenarios.model import Scenario
 from jiedao.sim.backends import make_backend
 from jiedao.sim.run import Horizon
@@ -272,8 +272,13 @@ def _bar(total: int, label: str, quiet: bool) -> Iterator[Any]:
 
 
 def load_scenario(ref: str, sets: list[str] | None) -> Scenario:
+    from jiedao.export.text import render_changes
+
     with user_errors():
-        return load(ref, sets or [])
+        scenario = load(ref, sets or [])
+    for line in render_changes(scenario):  # what relative overrides made of each field
+        typer.echo(line, err=True)
+    return scenario
 
 
 # --- scenario -------------------------------------------------------------------------------------
@@ -648,9 +653,9 @@ def compare(
     """
     from jiedao.export.documents import compare_document
     from jiedao.export.runs import COMPARE_FILES, write_compare
-    from jiedao.export.text import render_compare
+    from jiedao.export.text import render_changes, render_compare
     from jiedao.planning.compare import compare_scenarios
-    from jiedao.scenarios.overrides import parse_variant
+    from jiedao.scenarios.loader import with_variant
 
     options = Run(quiet, backend, workers, scheduler, json_out)
     refs = list(files or [])
@@ -663,8 +668,10 @@ def compare(
         names, scenarios = [reference], [base]
         for item in variant:
             with user_errors():
-                name, overrides = parse_variant(item)
-                scenarios.append(with_overrides(base, overrides))
+                name, variant_scenario = with_variant(base, item)
+                scenarios.append(variant_scenario)
+            for line in render_changes(scenarios[-1], f"--variant {name}:"):
+                typer.echo(line, err=True)
             names.append(name)
     else:
         if len(refs) < 2:

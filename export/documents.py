@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from jiedao.export.plan import allocation_rows, window_rows
-from jiedao.planning.compare import Comparison
+from jiedao.planning.compare import BreakEven, ComparedSite, Comparison, Difference
 from jiedao.planning.plan import Plan
 from jiedao.planning.whatif import SensitivityReport
 from jiedao.scenarios.summary import ScenarioSummary
@@ -57,6 +57,18 @@ def simulate_document(results: Results) -> dict[str, Any]:
         "residents_simulated": results.residents,
         "warnings": list(results.warnings),
         "results": entries,
+        "value_of_time_yuan_per_h": results.scenario.access.value_of_time_yuan_per_h,
+        "whole_cost": [
+            {
+                "site": site,
+                "level": results.levels.get(site, "city"),
+                "metrics": {
+                    name: dict(zip(("mean", "ci95"), map(_clean, summarise(values)), strict=True))
+                    for name, values in metrics.items()
+                },
+            }
+            for site, metrics in results.costs.items()
+        ],
     }
 
 
@@ -135,31 +147,60 @@ def plan_document(plan: Plan) -> dict[str, Any]:
 # --- compare --------------------------------------------------------------------------------------
 
 
+def _difference(d: Difference) -> dict[str, Any]:
+    return {
+        "mean": _clean(d.mean),
+        "ci95": _clean(d.ci95),
+        "significant": d.significant,
+        "n": d.n,
+        "paired": d.paired,
+        "interval": "paired-t" if d.paired else "welch",
+        "independent_ci95": _clean(d.independent_ci95),
+    }
+
+
+def _compared_site(site: ComparedSite) -> dict[str, Any]:
+    metrics = {}
+    for name, item in site.metrics.items():
+        metrics[name] = {
+            "scenarios": {
+                run: {"mean": _clean(v.mean), "ci95": _clean(v.ci95)}
+                for run, v in item.values.items()
+            },
+            "differences": {run: _difference(d) for run, d in item.differences.items()},
+        }
+    return {"site": site.site, "level": site.level, "stream": site.stream, "metrics": metrics}
+
+
+def _break_even(b: BreakEven) -> dict[str, Any]:
+    return {
+        "site": b.site,
+        "scenario": b.scenario,
+        "verdict": b.verdict,
+        "whole_cost_difference_min": _difference(b.whole_cost),
+        "trips_per_matter": _clean(b.trips_per_matter),
+        "margin_min": _clean(b.margin_min),
+        "margin_ci95": _clean(b.margin_ci95),
+        "travel_saving_min": _clean(b.travel_saving_min),
+        "break_even_saving_min": _clean(b.break_even_saving_min),
+        "effects_min": {k: _clean(v) for k, v in b.effects.items()},
+        "dominant": b.dominant,
+    }
+
+
 def compare_document(comparison: Comparison) -> dict[str, Any]:
     base = comparison.runs[0]
     h = base.horizon
-    entries = []
-    for site in comparison.sites:
-        metrics = {}
-        for name, item in site.metrics.items():
-            metrics[name] = {
-                "scenarios": {
-                    run: {"mean": _clean(v.mean), "ci95": _clean(v.ci95)}
-                    for run, v in item.values.items()
-                },
-                "differences": {
-                    run: {
-                        "mean": _clean(d.mean),
-                        "ci95": _clean(d.ci95),
-                        "significant": d.significant,
-                        "n": d.n,
-                    }
-                    for run, d in item.differences.items()
-                },
-            }
-        entries.append(
-            {"site": site.site, "level": site.level, "stream": site.stream, "metrics": metrics}
-        )
+    entries = [_compared_site(site) for site in comparison.sites]
+    pairing: dict[str, dict[str, bool]] = {}
+    for site in comparison.sites + comparison.costs:
+        if site.level != "city":
+            continue
+        stream = "whole_cost" if site in comparison.costs else site.stream
+        for item in site.metrics.values():
+            for run, d in item.differences.items():
+                pairing.setdefault(run, {})[stream] = d.paired
+            break
     return {
         "schema": "jiedao.compare/1",
         "baseline": comparison.baseline,
@@ -171,6 +212,7 @@ def compare_document(comparison: Comparison) -> dict[str, Any]:
                 "residents_simulated": r.residents,
                 "runtime_s": round(r.runtime_s, 3),
                 "warnings": list(r.warnings),
+                "value_of_time_yuan_per_h": r.scenario.access.value_of_time_yuan_per_h,
             }
             for name, r in zip(comparison.names, comparison.runs, strict=True)
         ],
@@ -180,9 +222,12 @@ def compare_document(comparison: Comparison) -> dict[str, Any]:
         "warmup_days": h.warmup_days,
         "case_days": h.case_days,
         "case_warmup_days": h.case_warmup_days,
-        "paired": True,
+        "paired": all(all(p.values()) for p in pairing.values()) if pairing else True,
+        "pairing": pairing,
         "not_compared": comparison.not_compared,
         "results": entries,
+        "whole_cost": [_compared_site(site) for site in comparison.costs],
+        "break_even": [_break_even(b) for b in comparison.break_even],
     }
 
 

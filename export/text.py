@@ -15,8 +15,9 @@ from jiedao.export.table import format_table
 from jiedao.planning.compare import Comparison
 from jiedao.planning.plan import Plan
 from jiedao.planning.whatif import SensitivityReport
+from jiedao.scenarios.model import Scenario
 from jiedao.scenarios.summary import ScenarioSummary
-from jiedao.sim.run import STREAMS, Results
+from jiedao.sim.run import STREAMS, Results, summarise
 
 STREAM_LABEL = {
     "window": "window 便民服务窗口",
@@ -32,6 +33,27 @@ COMPARE_METRICS = (
     "wait_p90_days",
     "utilisation",
 )
+
+
+# --- overrides ------------------------------------------------------------------------------------
+
+
+def render_changes(scenario: Scenario, flag: str = "--set") -> list[str]:
+    """One line per field a relative override (``+=``, ``-=``, ``*=``) changed: its resulting
+    value, so a planner sees what ``windows*=1.5`` made of each street."""
+    origin = scenario.origin
+    if origin is None:
+        return []
+    relative = {o.label for o in origin.overrides if getattr(o, "relative", False)}
+    return [
+        f"{flag} {label}: {path} {_value_text(old)} -> {_value_text(new)}"
+        for path, old, new, label in origin.changes
+        if label in relative
+    ]
+
+
+def _value_text(value: Any) -> str:
+    return f"{value:.10g}" if isinstance(value, float) else repr(value)
 
 
 # --- scenario show --------------------------------------------------------------------------------
@@ -61,6 +83,7 @@ def render_summary(summary: ScenarioSummary) -> str:
         f"{targets.grid.ordinary_close_days:g} {targets.grid.days} days; enforcement "
         f"{targets.enforcement.share:.0%} closed <= {targets.enforcement.close_days:g} "
         f"{targets.enforcement.days} days",
+        *_access_lines(summary),
         "",
     ]
     rows = [
@@ -92,11 +115,44 @@ def render_summary(summary: ScenarioSummary) -> str:
     return "\n".join(lines)
 
 
+def _access_lines(summary: ScenarioSummary) -> list[str]:
+    scenario = summary.scenario
+    categories = scenario.demand.window.categories
+    where: dict[str, list[str]] = {}
+    for key, c in categories.items():
+        done = "" if c.completed_at == c.taken_at else f" (done at {c.completed_at})"
+        where.setdefault(c.taken_at, []).append(f"{key}{done}")
+    label = {"community": "community station (代办)", "street": "street centre",
+             "district": "district hall"}
+    matters = "; ".join(f"{label[k]}: {', '.join(v)}" for k, v in where.items())
+    communities = summary.communities
+    if not communities:
+        return []
+    n = len(communities)
+    bases = sorted({b for c in communities for b in c.travel_basis})
+    mean = [sum(getattr(c, f"{w}_travel_min") for c in communities) / n
+            for w in ("station", "street", "district")]
+    halls = sum(1 for s in summary.streets if s.hall)
+    return [
+        f"  matters taken at: {matters}",
+        f"  travel one way, mean over communities: station {mean[0]:.1f} min, street centre "
+        f"{mean[1]:.1f} min, district hall {mean[2]:.1f} min ({', '.join(bases)}); "
+        f"{halls} district halls; residents' time ¥{scenario.access.value_of_time_yuan_per_h:g}/h",
+    ]
+
+
 # --- simulate -------------------------------------------------------------------------------------
 
 
-def _pm(results: Results, site: str, stream: str, name: str, fmt: str = "{:.1f}") -> str:
-    mean, half = results.metric(site, stream, name)
+def _pm(
+    results: Results,
+    site: str,
+    stream: str,
+    name: str,
+    fmt: str = "{:.1f}",
+    values: np.ndarray | None = None,
+) -> str:
+    mean, half = results.metric(site, stream, name) if values is None else summarise(values)
     if mean != mean:
         return "n/a"
     text = fmt.format(mean)
@@ -142,6 +198,22 @@ def render_simulation(results: Results, worst: int = 10) -> str:
             rows,
         )
     )
+    city = results.costs.get("city")
+    if city is not None:
+        parts = {
+            name: _pm(results, "", "", name, "{:.2f}", city[name])
+            for name in ("whole_cost_min", "travel_min", "wait_min", "service_min")
+        }
+        lines.append(
+            f"resident's whole cost of window matters: {parts['whole_cost_min']} min a matter "
+            f"(travel {parts['travel_min']}, waiting {parts['wait_min']}, service "
+            f"{parts['service_min']}); "
+            + _pm(results, "", "", "trips_per_matter", "{:.3f}", city["trips_per_matter"])
+            + " trips a matter; residents' time "
+            + _pm(results, "", "", "whole_cost_yuan_per_year", "¥{:,.0f}",
+                  city["whole_cost_yuan_per_year"])
+            + " a year (a social cost, not in the budget)"
+        )
     ranked = []
     for (site, stream), metrics in results.values.items():
         if results.levels[site] in ("street", "community"):
@@ -214,14 +286,159 @@ def compare_table_rows(
     return headers, rows
 
 
+COST_ROWS = (
+    ("whole_cost_min", "whole cost, min a matter"),
+    ("travel_min", "  travel (there and back)"),
+    ("wait_min", "  waiting in window queues"),
+    ("service_min", "  service"),
+    ("trips_per_matter", "trips a matter"),
+    ("travel_per_trip_min", "travel a trip, min one way"),
+    ("whole_cost_yuan", "whole cost, yuan a matter"),
+    ("whole_cost_yuan_per_year", "residents' time, yuan a year"),
+)
+
+
+def compare_cost_rows(
+    comparison: Comparison, level: str | None = "city"
+) -> tuple[list[str], list[list[str]]]:
+    """The resident's whole cost per site at ``level``: each scenario's value and the difference
+    from the first (columns as :func:`compare_table_rows`)."""
+    names = list(comparison.names)
+    baseline, others = names[0], names[1:]
+    headers = ["site", "whole cost", *names]
+    for name in others:
+        headers += [f"{name} - {baseline}", "significant"]
+    rows: list[list[str]] = []
+    for site in comparison.costs_at_level(level):
+        for metric, label in COST_ROWS:
+            item = site.metrics.get(metric)
+            if item is None:
+                continue
+            row = [site.site, label]
+            for name in names:
+                value = item.values[name]
+                row.append(_format(metric, value.mean, value.ci95))
+            for name in others:
+                diff = item.differences[name]
+                row.append(_format(metric, diff.mean, diff.ci95, signed=True))
+                sig = diff.significant
+                row.append("n/a" if sig is None else "yes" if sig else "no")
+            rows.append(row)
+    return headers, rows
+
+
+def _pm_text(mean: float | None, half: float | None, spec: str = "+.2f") -> str:
+    if mean is None:
+        return "n/a"
+    text = format(mean, spec)
+    return text if half is None else f"{text} ± {format(half, spec.lstrip('+'))}"
+
+
+def break_even_lines(comparison: Comparison, level: str | None = "city") -> list[str]:
+    """The verdict on whole cost per site at ``level``, which effect drives it, and where it
+    flips."""
+    lines = []
+    baseline = comparison.baseline
+    for b in comparison.break_even:
+        if level is not None and comparison.runs[0].levels.get(b.site, "city") != level:
+            continue
+        d = b.whole_cost
+        travel, wait = b.effects.get("travel"), b.effects.get("wait")
+        parts = ", ".join(
+            f"{part} {_pm_text(value, None)}" for part, value in b.effects.items()
+        )
+        lines.append(
+            f"{b.site}: whole cost {b.scenario} - {baseline} = {_pm_text(d.mean, d.ci95)} min a "
+            f"matter ({parts}): {b.scenario} is {b.verdict}"
+            + (" than " + baseline if b.verdict in ("lower", "higher") else "")
+            + f"; {_effect(travel, wait)}"
+        )
+        if b.margin_min is not None:
+            sign = "longer" if b.margin_min >= 0 else "shorter"
+            saving = ""
+            if b.travel_saving_min is not None and b.break_even_saving_min is not None:
+                now = b.travel_saving_min
+                even = b.break_even_saving_min
+                saving = (
+                    f"; its trips are {abs(now):.2f} min "
+                    f"{'shorter' if now >= 0 else 'longer'} each way than {baseline}'s now, and "
+                    "the two cost the same where they are "
+                    f"{abs(even):.2f} min {'shorter' if even >= 0 else 'longer'}"
+                )
+            could = "could be" if b.margin_min >= 0 else "would have to be"
+            until = "before its whole cost equals" if b.margin_min >= 0 else "for its cost to equal"
+            lines.append(
+                f"  break-even: every trip of {b.scenario} {could} "
+                f"{_pm_text(abs(b.margin_min), b.margin_ci95, '.2f')} min {sign} each way {until} "
+                f"{baseline}'s{saving}"
+            )
+    return lines
+
+
+def _effect(travel: float | None, wait: float | None) -> str:
+    if travel is None or wait is None:
+        return "the effects are undefined"
+    if travel < 0 <= wait:
+        side = "access outweighs pooling" if abs(travel) > wait else "pooling outweighs access"
+        return f"{side} (travel {travel:+.2f}, queues {wait:+.2f} min)"
+    if wait < 0 <= travel:
+        side = "pooling outweighs access" if abs(wait) > travel else "access outweighs pooling"
+        return f"{side} (queues {wait:+.2f}, travel {travel:+.2f} min)"
+    both = "shorter" if travel < 0 else "longer"
+    return f"both travel and queues are {both} (travel {travel:+.2f}, queues {wait:+.2f} min)"
+
+
+def pairing_lines(comparison: Comparison) -> list[str]:
+    """Which figures are paired (the same residents in both runs) and which come from
+    independent runs (Welch intervals)."""
+    out = []
+    for name in comparison.names[1:]:
+        paired: list[str] = []
+        independent: list[str] = []
+        for site in comparison.at_level("city") + comparison.costs_at_level("city"):
+            label = "whole cost" if site in comparison.costs else site.stream
+            item = next(iter(site.metrics.values()), None)
+            if item is None or label in paired + independent:
+                continue
+            (paired if item.differences[name].paired else independent).append(label)
+        text = f"{name} vs {comparison.baseline}: "
+        if paired:
+            text += f"paired (the same residents in both runs): {', '.join(paired)}"
+        if independent:
+            text += "; " if paired else ""
+            text += (
+                f"independent runs, Welch intervals: {', '.join(independent)} (their random "
+                "streams are named by sites or keys that differ)"
+            )
+        out.append(text)
+    return out
+
+
 def render_compare(comparison: Comparison, level: str = "city") -> str:
     base = comparison.runs[0]
-    headers, rows = compare_table_rows(comparison, level=level)
-    return (
-        f"Paired comparison ({base.replications} replications, seed {base.seed}); differences "
-        f"are each scenario minus {comparison.baseline}, with 95% CIs; * = significant\n"
-        + format_table(headers, rows)
+    shown, note = comparison.level_shown(level)
+    headers, rows = compare_table_rows(comparison, level=shown)
+    lines = []
+    if note:
+        lines.append(note)
+    lines.append(
+        f"Comparison ({base.replications} replications, seed {base.seed}); differences are each "
+        f"scenario minus {comparison.baseline}, with 95% CIs"
     )
+    lines += pairing_lines(comparison)
+    lines.append(format_table(headers, rows))
+    cost_headers, cost_rows = compare_cost_rows(comparison, level=shown)
+    if cost_rows:
+        vot = base.scenario.access.value_of_time_yuan_per_h
+        lines += [
+            "",
+            "The resident's whole cost of window matters (trips, waits, service; a matter done "
+            f"online costs its service only); yuan at ¥{vot:g} an hour, a social cost never "
+            "added to the budget",
+            format_table(cost_headers, cost_rows),
+        ]
+        lines += break_even_lines(comparison, level=shown)
+    return "\n".join(lines)
 
 
 def _is_share(metric: str) -> bool:
@@ -238,7 +455,11 @@ def _format(metric: str, mean: float | None, half: float | None, signed: bool = 
         if half is not None:
             text += f" ± {half * 100:.1f}"
         return text
-    spec = ".2f" if metric.endswith(("_min", "_h", "_days")) else ",.1f"
+    spec = ".2f" if metric.endswith(("_min", "_h", "_days", "_yuan")) else ",.1f"
+    if metric == "trips_per_matter":
+        spec = ".3f"
+    elif metric.endswith("_per_year"):
+        spec = ",.0f"
     text = format(mean, sign + spec)
     if half is not None:
         text += f" ± {format(half, spec)}"

@@ -270,7 +270,7 @@ replications = 5
 seed = 11
 
 [demand.window]
-rate_per_1000_households_per_day = 7.5
+rate_per_1000_households_per_day = 9.0
 hour_profile = [0, 0, 0, 0, 0, 0, 0, 0, 1.2, 1.6, 1.5, 1.0, 0, 0.8, 1.0, 0.9, 0.6, 0, 0, 0, 0, 0, \
 0, 0]
 weekday_profile = [1.3, 1.05, 0.95, 0.9, 0.8, 0, 0]
@@ -278,16 +278,21 @@ patience_min = { dist = "lognormal", mean = 60, cv = 0.5 }
 return_share = 0.5
 return_after_days = 1
 at_closing = "overtime"
+second_trip_after_days = 1
 
 [demand.window.categories]
 social_security = { name = "Social security", name_zh = "社保医保", share = 0.35, \
-service_min = { dist = "lognormal", mean = 9, cv = 0.6 } }
+service_min = { dist = "lognormal", mean = 9, cv = 0.6 }, online_share = 0.3, taken_at = "street", \
+second_trip_share = 0.12 }
 civil_affairs = { name = "Civil affairs", name_zh = "民政救助", share = 0.20, \
-service_min = { dist = "lognormal", mean = 12, cv = 0.7 } }
+service_min = { dist = "lognormal", mean = 12, cv = 0.7 }, online_share = 0.1, \
+taken_at = "street", second_trip_share = 0.12 }
 certificates = { name = "Certificates", name_zh = "证明开具", share = 0.30, \
-service_min = { dist = "lognormal", mean = 5, cv = 0.5 } }
+service_min = { dist = "lognormal", mean = 5, cv = 0.5 }, online_share = 0.2, \
+taken_at = "community", second_trip_share = 0.12 }
 consultation = { name = "Consultation", name_zh = "政策咨询", share = 0.15, \
-service_min = { dist = "lognormal", mean = 4, cv = 0.8 } }
+service_min = { dist = "lognormal", mean = 4, cv = 0.8 }, online_share = 0.4, taken_at = "street", \
+second_trip_share = 0.0 }
 
 [demand.grid]
 events_per_grid_per_month = 30

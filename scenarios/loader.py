@@ -8,6 +8,7 @@ and ``--set`` values are data only: they are parsed by :mod:`tomllib`, never eva
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 import tomllib
@@ -31,6 +32,7 @@ from jiedao.scenarios.overrides import (
     blames,
     check_depth,
     did_you_mean,
+    parse_variant,
     toml_value,
     written_value,
 )
@@ -388,13 +390,24 @@ def resolve(
                     enforcement_officers=officers,
                     demand_factor=_or(_cascade("demand_factor", *street_levels), 1.0),
                     communities=tuple(communities),
+                    hall=s.hall,
                 )
+            )
+        halls = [st for st in streets if st.hall]
+        if len(halls) > 1:
+            raise fail(
+                f"{halls[1].path}.hall",
+                f"district {d_id!r} has a hall already ({halls[0].id}); "
+                "mark one street hall = true",
             )
         districts.append(
             District(
                 id=d_id, path=d_path, name=d.name or d_id, name_zh=d.name_zh, streets=tuple(streets)
             )
         )
+    districts = _with_access(spec, districts, fail)
+    _check_keys(districts, fail)
+    _check_levels(spec, districts, fail)
     return Scenario(
         name=spec.name,
         name_zh=spec.name_zh,
@@ -407,7 +420,136 @@ def resolve(
         policy=spec.policy,
         simulation=spec.simulation,
         districts=tuple(districts),
+        access=spec.access,
     )
+
+
+# --- access, stable keys, matters by level --------------------------------------------------------
+
+TRAVEL = ("station", "street", "district")
+
+
+def travel_minutes(access: schema.Access, km: float) -> float:
+    """One-way minutes for ``km`` of network distance: walking, or riding after a wait, whichever
+    is quicker."""
+    walk = km / access.walk_kmh * 60.0
+    ride = access.ride_wait_min + km / access.ride_kmh * 60.0
+    return min(walk, ride)
+
+
+def mean_distance_km(access: schema.Access, area_km2: float) -> float:
+    """Network distance from a point spread evenly over a disc of ``area_km2`` to its centre:
+    two thirds of the radius, times the detour factor."""
+    return 2.0 / 3.0 * math.sqrt(area_km2 / math.pi) * access.detour_factor
+
+
+def _with_access(spec: schema.ScenarioFile, districts: list[District], fail: Any) -> list[District]:
+    """Each community's one-way travel minutes to its station, street centre and district hall:
+    given in minutes, converted from km, or derived from the areas (a community's, its street's,
+    its district's; an area not given is households / ``access.households_per_km2``)."""
+    access = spec.access
+    own = {
+        c.path: _community_spec(spec, c.path)
+        for d in districts
+        for s in d.streets
+        for c in s.communities
+    }
+    out = []
+    for district in districts:
+        d_spec = spec.districts[district.id]
+        c_area: dict[str, float] = {}
+        s_area: dict[str, float] = {}
+        for street in district.streets:
+            for c in street.communities:
+                given = own[c.path]["area_km2"]
+                c_area[c.id] = (
+                    given if given is not None else c.households / access.households_per_km2
+                )
+            s_given = d_spec.streets[street.id.rsplit("/", 1)[-1]].area_km2
+            s_area[street.id] = (
+                s_given if s_given is not None else sum(c_area[c.id] for c in street.communities)
+            )
+        d_area = d_spec.area_km2 if d_spec.area_km2 is not None else sum(s_area.values())
+        streets = []
+        for street in district.streets:
+            communities = []
+            for c in street.communities:
+                fields = own[c.path]
+                areas = {"station": c_area[c.id], "street": s_area[street.id], "district": d_area}
+                minutes: dict[str, float] = {}
+                basis = []
+                for where in TRAVEL:
+                    given_min = fields[f"{where}_travel_min"]
+                    given_km = fields[f"{where}_km"]
+                    if given_min is not None:
+                        minutes[where], how = float(given_min), "given"
+                    elif given_km is not None:
+                        minutes[where], how = travel_minutes(access, given_km), "km"
+                    else:
+                        km = mean_distance_km(access, areas[where]) if areas[where] > 0 else 0.0
+                        minutes[where], how = travel_minutes(access, km), "derived"
+                    basis.append(how)
+                communities.append(
+                    dataclasses.replace(
+                        c,
+                        station_travel_min=minutes["station"],
+                        street_travel_min=minutes["street"],
+                        district_travel_min=minutes["district"],
+                        travel_basis=(basis[0], basis[1], basis[2]),
+                    )
+                )
+            streets.append(dataclasses.replace(street, communities=tuple(communities)))
+        out.append(dataclasses.replace(district, streets=tuple(streets)))
+    return out
+
+
+def _community_spec(spec: schema.ScenarioFile, path: str) -> dict[str, Any]:
+    """A community's access fields, cascaded through the defaults like its other fields."""
+    _, d_id, _, s_id, _, c_id = path.split(".")
+    d = spec.districts[d_id]
+    s = d.streets[s_id]
+    levels = (
+        s.communities[c_id],
+        s.defaults.community,
+        d.defaults.community,
+        spec.defaults.community,
+    )
+    names = [f"{w}_travel_min" for w in TRAVEL] + [f"{w}_km" for w in TRAVEL] + ["area_km2"]
+    return {name: _cascade(name, *levels) for name in names}
+
+
+def _check_keys(districts: list[District], fail: Any) -> None:
+    """Every stable key names one community's residents: none may be claimed twice."""
+    seen: dict[str, str] = {}
+    for district in districts:
+        for street in district.streets:
+            for c in street.communities:
+                for key in c.keys:
+                    if key in seen:
+                        raise fail(
+                            c.path,
+                            f"residents key {key!r} is already {seen[key]}'s: each key may name "
+                            "one community (or one part of a merged one)",
+                        )
+                    seen[key] = c.id
+
+
+def _check_levels(spec: schema.ScenarioFile, districts: list[District], fail: Any) -> None:
+    """A matter taken at or sent up to the district needs a district hall in every district."""
+    for key, category in spec.demand.window.categories.items():
+        for field_name, level in (
+            ("taken_at", category.taken_at),
+            ("done_at", category.completed_at),
+        ):
+            if level != "district":
+                continue
+            for district in districts:
+                if district.hall is None:
+                    raise fail(
+                        f"demand.window.categories.{key}.{field_name}",
+                        f'"district" needs a district hall, and district {district.id!r} has '
+                        "none: mark the street entry standing for it hall = true",
+                    )
 
 
 def _or(value: Any, default: Any) -> Any:
@@ -437,8 +579,21 @@ def _community(
     levels: tuple[BaseModel | None, ...], fail: Any,
 ) -> Community:
     households = _cascade("households", *levels)
+    parts: tuple[tuple[str, int], ...] = ((own.key or site_id, 0),)
+    if own.merged_from is not None:
+        parts = tuple(own.merged_from.items())
+        total = sum(n for _, n in parts)
+        if households is None:
+            households = total
+        elif households != total:
+            raise fail(
+                f"{path}.households",
+                f"must equal the households of merged_from ({total:,}), got {households:,}",
+            )
     if households is None:
         raise fail(f"{path}.households", "required, but not given")
+    if own.merged_from is None:
+        parts = ((parts[0][0], households),)
     kind = _cascade("type", *levels) or "urban"
     # the most specific level that says anything about grids decides: a count, or a size
     sizing = next(
@@ -481,6 +636,7 @@ def _community(
         party_building_posts=party,
         funds_yuan=float(funds),
         demand_factor=float(_or(_cascade("demand_factor", *levels), 1.0)),
+        parts=parts,
     )
 
 
@@ -492,6 +648,7 @@ def validate_data(
     label: str,
     text: str | None = None,
     overrides: Sequence[str | Override] = (),
+    changes: Sequence[tuple[str, Any, Any, str]] = (),
 ) -> Scenario:
     """Validate the file's data (with ``overrides`` already applied: they are named in errors)
     and resolve it. The scenario keeps the data, so that variants are made in memory
@@ -503,7 +660,7 @@ def validate_data(
         raise _validation_error(err, data, label, text, applied) from None
     scenario = resolve(spec, label, text, applied)
     _check_policy(scenario, label, text, applied)
-    object.__setattr__(scenario, "origin", Origin(data, text, tuple(applied)))
+    object.__setattr__(scenario, "origin", Origin(data, text, tuple(applied), tuple(changes)))
     return scenario
 
 
@@ -546,8 +703,8 @@ def load_data(
 ) -> Scenario:
     """A scenario from data already read (``text`` for line numbers), overrides applied."""
     applied = as_overrides(overrides)
-    apply_overrides(data, applied, _resolver(label, text))
-    return validate_data(data, label, text, applied)
+    changes = _apply_each(data, applied, _resolver(label, text))
+    return validate_data(data, label, text, applied, changes)
 
 
 def with_overrides(
@@ -572,8 +729,34 @@ def with_overrides(
     if not items:
         return scenario
     data = copy.deepcopy(origin.data)
-    apply_overrides(data, items, _resolver(scenario.source, origin.text, origin.overrides))
-    return validate_data(data, scenario.source, origin.text, [*origin.overrides, *items])
+    changes = _apply_each(data, items, _resolver(scenario.source, origin.text, origin.overrides))
+
+    return validate_data(data, scenario.source, origin.text, [*origin.overrides, *items], changes)
+
+
+def with_variant(scenario: Scenario, text: str) -> tuple[str, Scenario]:
+    """``NAME:PATH=VALUE[;...]`` -> the variant's name and the scenario with its overrides;
+    errors name the variant (``kind="variant"``), whichever override in it is to blame."""
+    name, overrides = parse_variant(text)
+    try:
+        return name, with_overrides(scenario, overrides)
+    except ScenarioError as err:
+        if err.kind != "override":
+            raise
+        raise ScenarioError(
+            f"{name}:{err.source}", err.path, err.message, err.line, kind="variant"
+        ) from None
+
+
+def _apply_each(
+    data: dict[str, Any], overrides: Sequence[Override], resolver: Any
+) -> list[tuple[str, Any, Any, str]]:
+    """Apply overrides in order; each change with the override that made it."""
+    out = []
+    for item in overrides:
+        for path, old, new in apply_overrides(data, [item], resolver):
+            out.append((path, old, new, item.label))
+    return out
 
 
 def _resolver(
@@ -590,7 +773,12 @@ def _resolver(
 
 
 def current_value(scenario: Scenario, data: dict[str, Any], segments: Sequence[str]) -> Any:
-    """The resolved value at a concrete field path, or the value written there."""
+    """The resolved value at a concrete field path, or the value written there. A field of a
+    ``defaults`` table resolves as the cascade does: the value the nearest defaults table at or
+    above that site writes (``districts.xian.defaults.street.windows`` is the city's
+    ``defaults.street.windows`` where Xi'an does not say)."""
+    if "defaults" in segments:
+        return _as_field(_default_value(data, segments), segments)
     node: Any = scenario
     rest = list(segments)
     if rest and rest[0] == "districts":
@@ -615,5 +803,43 @@ def current_value(scenario: Scenario, data: dict[str, Any], segments: Sequence[s
         else:
             node = getattr(node, segment, None)
     if node is None or isinstance(node, BaseModel | Mapping):
-        return written_value(data, segments)
+        return _as_field(written_value(data, segments), segments)
     return node
+
+
+def _as_field(value: Any, segments: Sequence[str]) -> Any:
+    """A written whole number in a field of numbers (``street_travel_min = 15``) is that number
+    as a float, so that ``*=`` rounds only counts."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        annotation = _unwrap(_annotation_at(schema.ScenarioFile, segments))
+        if annotation is float:
+            return float(value)
+    return value
+
+
+def _annotation_at(model: type[BaseModel], loc: Sequence[Any]) -> Any:
+    annotation: Any = model
+    for step in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(step) or next(
+                (f for f in annotation.model_fields.values() if f.alias == step), None
+            )
+            if info is None:
+                return None
+            annotation = info.annotation
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return None
+    return annotation
+
+
+def _default_value(data: dict[str, Any], segments: Sequence[str]) -> Any:
+    at = list(segments).index("defaults")
+    site, field_path = list(segments[:at]), list(segments[at:])
+    while True:
+        value = written_value(data, site + field_path)
+        if value is not None or not site:
+            return value
+        site = site[:-2]  # the enclosing site: a street's district, a district's city

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jiedao.scenarios.schema import (
+    Access,
     Budget,
     Calendar,
     Demand,
@@ -42,6 +43,19 @@ class Community:
     party_building_posts: int
     funds_yuan: float
     demand_factor: float
+    # window residents are drawn per part: (stable key, households); one part, the community's own
+    # id, unless the file gives key or merged_from
+    parts: tuple[tuple[str, int], ...] = ()
+    # one-way travel minutes to the community station, the street centre and the district hall
+    station_travel_min: float = 0.0
+    street_travel_min: float = 0.0
+    district_travel_min: float = 0.0
+    # how each was found: "given", "km" (from a distance) or "derived" (from areas)
+    travel_basis: tuple[str, str, str] = ("given", "given", "given")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.parts) if self.parts else (self.id,)
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class Street:
     enforcement_officers: int
     demand_factor: float
     communities: tuple[Community, ...]
+    hall: bool = False  # the entry stands for the district hall (see schema.Street.hall)
 
     @property
     def households(self) -> int:
@@ -74,6 +89,11 @@ class District:
     def households(self) -> int:
         return sum(s.households for s in self.streets)
 
+    @property
+    def hall(self) -> Street | None:
+        """The street entry standing for the district hall, if any."""
+        return next((s for s in self.streets if s.hall), None)
+
 
 @dataclass(frozen=True, eq=False)
 class Origin:
@@ -85,6 +105,8 @@ class Origin:
     data: dict[str, Any] | None
     text: str | None
     overrides: tuple[Any, ...] = ()
+    # what the latest overrides changed: (field path, old value, new value, override as written)
+    changes: tuple[tuple[str, Any, Any, str], ...] = ()
 
     def __reduce__(self) -> tuple[type, tuple[None, None, tuple[Any, ...]]]:
         return (Origin, (None, None, ()))
@@ -105,6 +127,7 @@ class Scenario:
     districts: tuple[District, ...]
     _index: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
     origin: Origin | None = field(default=None, repr=False, compare=False)
+    access: Access = field(default_factory=Access)
 
     def streets(self) -> Iterator[Street]:
         for district in self.districts:

@@ -396,4 +396,14 @@ def parse_variant(text: str) -> tuple[str, list[Override]]:
     name, sep, sets = text.partition(":")
     if not sep or not name.strip() or "=" not in sets:
         raise ScenarioError(text, "", "expected NAME:PATH=VALUE[;PATH=VALUE...]", kind="variant")
-    return name.strip(), [parse_override(s.strip()) for s in sets.split(";") if s.strip()]
+    overrides = []
+    for item in sets.split(";"):
+        if not item.strip():
+            continue
+        try:
+            overrides.append(parse_override(item.strip()))
+        except ScenarioError as err:  # name the option it came from: --variant NAME:...
+            raise ScenarioError(
+                f"{name.strip()}:{err.source}", err.path, err.message, kind="variant"
+            ) from None
+    return name.strip(), overrides

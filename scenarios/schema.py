@@ -68,6 +68,22 @@ Cv = Annotated[float, Field(gt=0, le=MAX_CV), AfterValidator(_finite)]
 TargetShare = Annotated[float, Field(gt=0, le=1), AfterValidator(_finite)]
 
 
+TravelMin = Annotated[float, Field(ge=0, le=1440), AfterValidator(_finite)]
+Km = Annotated[float, Field(ge=0, le=1000), AfterValidator(_finite)]
+Area = Annotated[float, Field(gt=0, le=1e6), AfterValidator(_finite)]
+KEY = re.compile(r"^[a-z0-9][a-z0-9_/-]*$")
+
+
+def _key(value: str) -> str:
+    if not KEY.match(value) or len(value) > 200:
+        raise ValueError(
+            f"key {value!r} must be lowercase ASCII (a-z, 0-9, '-', '_', '/'), like a site id"
+        )
+    return value
+
+
+StableKey = Annotated[str, AfterValidator(_key)]
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CommunityType = Literal["urban", "town"]
 
@@ -206,11 +222,38 @@ def _check_profile(values: list[float] | None) -> list[float] | None:
     return values
 
 
+# Where a resident takes a window matter, and where it is completed: the community service station
+# (on the resident's behalf, 代办), the street's convenience-service centre, the district hall.
+Level = Literal["community", "street", "district"]
+LEVELS = ("community", "street", "district")
+
+
 class MatterCategory(Strict):
+    """A kind of window matter (事项): its share of matters, service time, and where it is done."""
+
     name: str = ""
     name_zh: str = ""
     share: Share
     service_min: Distribution
+    online_share: Share = 0.0  # done online: no trip and no queue
+    taken_at: Level = "street"  # where residents take it first
+    done_at: Level | None = None  # where it is completed (default: where it is taken)
+    # residents who need a second trip: to done_at when it is above taken_at, else back to the
+    # same place (a missing document)
+    second_trip_share: Share = 0.0
+
+    @model_validator(mode="after")
+    def _done_not_below_taken(self) -> MatterCategory:
+        if self.done_at is not None and LEVELS.index(self.done_at) < LEVELS.index(self.taken_at):
+            raise ValueError(
+                f"done_at ({self.done_at!r}) must not be below taken_at ({self.taken_at!r}): "
+                "a matter is completed where it is taken or higher up"
+            )
+        return self
+
+    @property
+    def completed_at(self) -> str:
+        return self.done_at if self.done_at is not None else self.taken_at
 
 
 class WindowDemand(Strict):
@@ -226,6 +269,8 @@ class WindowDemand(Strict):
     return_share: Share = 0.0
     return_after_days: PositiveCount = 1
     at_closing: Literal["overtime", "return"] = "overtime"
+    # working days from a matter's first trip to its second one (second_trip_share)
+    second_trip_after_days: Annotated[int, Field(ge=1, le=365)] = 1
 
     _hp = field_validator("hour_profile")(lambda cls, v: _check_profile(v))
     _wp = field_validator("weekday_profile")(lambda cls, v: _check_profile(v))
@@ -371,6 +416,22 @@ class Policy(Strict):
     station_posts: Count = 1
 
 
+class Access(Strict):
+    """How residents reach service points, for the travel times a community does not give, and
+    what their time is worth (a social cost: never added to the budget's yuan)."""
+
+    # derived areas: a community's area is households / this density unless it gives area_km2
+    households_per_km2: Annotated[float, Field(ge=1, le=1e6), AfterValidator(_finite)] = 4000.0
+    # network distance / straight-line distance
+    detour_factor: Annotated[float, Field(ge=1, le=5), AfterValidator(_finite)] = 1.3
+    walk_kmh: Annotated[float, Field(gt=0, le=30), AfterValidator(_finite)] = 4.0
+    ride_kmh: Annotated[float, Field(gt=0, le=200), AfterValidator(_finite)] = 15.0
+    ride_wait_min: Annotated[float, Field(ge=0, le=600), AfterValidator(_finite)] = 8.0
+    value_of_time_yuan_per_h: Annotated[float, Field(ge=0, le=1e6), AfterValidator(_finite)] = (
+        18.0
+    )
+
+
 class Shift(Strict):
     """From ``start`` to ``end`` each working day, ``windows`` clerks are on duty."""
 
@@ -428,11 +489,31 @@ class CommunityFields(Strict):
     party_building_posts: Count | None = None
     funds_yuan: Money | None = None
     demand_factor: Factor | None = None
+    # access: one-way travel minutes from the community to its station, street centre and district
+    # hall, or distances (km, converted by [access]); neither: derived from the areas
+    station_travel_min: TravelMin | None = None
+    street_travel_min: TravelMin | None = None
+    district_travel_min: TravelMin | None = None
+    station_km: Km | None = None
+    street_km: Km | None = None
+    district_km: Km | None = None
+    area_km2: Area | None = None
 
 
 class Community(CommunityFields):
     name: str = ""
     name_zh: str = ""
+    # the name its window residents are drawn under (default: its site id), so that the same
+    # residents arrive in two scenarios whose site ids differ
+    key: StableKey | None = None
+    # a community merging others: their keys and households (the residents of each part)
+    merged_from: dict[StableKey, Count] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> Community:
+        if self.key is not None and self.merged_from is not None:
+            raise ValueError("give key or merged_from, not both")
+        return self
 
 
 class StreetFields(Strict):
@@ -457,6 +538,11 @@ class StreetDefaults(Strict):
 class Street(StreetFields):
     name: str = ""
     name_zh: str = ""
+    # this street entry stands for its district's hall (区政务服务中心): its centre serves the
+    # district's matters taken at (or sent up to) the district, and residents travel
+    # district_travel_min to it
+    hall: bool = False
+    area_km2: Area | None = None
     defaults: StreetDefaults = StreetDefaults()
     communities: dict[str, Community] = Field(min_length=1)
 
@@ -464,6 +550,7 @@ class Street(StreetFields):
 class District(Strict):
     name: str = ""
     name_zh: str = ""
+    area_km2: Area | None = None
     defaults: Defaults = Defaults()
     streets: dict[str, Street] = Field(min_length=1)
 
@@ -481,5 +568,6 @@ class ScenarioFile(Strict):
     simulation: SimulationDefaults = SimulationDefaults()
     defaults: Defaults = Defaults()
     districts: dict[str, District] = Field(min_length=1)
+    access: Access = Access()
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)

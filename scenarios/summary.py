@@ -19,6 +19,7 @@ class StreetSummary:
     enforcement_officers: int
     posts: int
     funds_yuan: float
+    hall: bool = False  # the entry stands for its district's hall
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,13 @@ class CommunitySummary:
     service_posts: int
     funds_yuan: float
     purchased_hours: float
+    # one-way minutes to the station, the street centre and the district hall, and their basis
+    # ("given", "km" or "derived"); the keys its window residents are drawn under
+    station_travel_min: float = 0.0
+    street_travel_min: float = 0.0
+    district_travel_min: float = 0.0
+    travel_basis: tuple[str, str, str] = ("given", "given", "given")
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,7 @@ def summarise(scenario: Scenario) -> ScenarioSummary:
             enforcement_officers=street.enforcement_officers,
             posts=sum(c.posts for c in street.communities),
             funds_yuan=sum(c.funds_yuan for c in street.communities),
+            hall=street.hall,
         )
         for street in scenario.streets()
     )
@@ -98,6 +107,11 @@ def summarise(scenario: Scenario) -> ScenarioSummary:
             service_posts=scenario.service_capacity_posts(c),
             funds_yuan=c.funds_yuan,
             purchased_hours=scenario.purchased_hours(c),
+            station_travel_min=c.station_travel_min,
+            street_travel_min=c.street_travel_min,
+            district_travel_min=c.district_travel_min,
+            travel_basis=c.travel_basis,
+            keys=c.keys,
         )
         for c in scenario.communities()
     )

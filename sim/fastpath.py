@@ -484,8 +484,9 @@ def window_station_inputs(
     days: int | None = None,
 ) -> StationInputs:
     """The residents of a street's window centre, drawn exactly as the SimPy engine draws them
-    (:func:`sim.windows.draw_visits`, same named streams), for replications ``0..R-1`` (or the
-    given numbers), with the centre's breaks and closures over the same calendar."""
+    (:func:`sim.windows.draw_visits`, same named streams: each community's matters under its
+    stable key, routed by matter level, second trips included), for replications ``0..R-1`` (or
+    the given numbers), with the centre's breaks and closures over the same calendar."""
     st = _street(scenario, street)
     days = days if days is not None else scenario.simulation.days
     reps = tuple(range(replications)) if isinstance(replications, int) else tuple(replications)

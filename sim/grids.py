@@ -37,6 +37,7 @@ STREAM = "grid"
 ROUTES = ("grid", "community", "street", "enforcement")
 GRID, COMMUNITY, STREET, ENFORCEMENT = range(4)
 URGENT, ORDINARY = 0, 1
+DAIBAN = 1  # kind of a station row that is a window matter done on a resident's behalf
 
 
 def grid_workers(scenario: Scenario, community: Community) -> tuple[float, int]:
@@ -60,6 +61,7 @@ class CommunityGrids:
         enforcement: EnforcementTeam,
         workers: float | None = None,
         station_posts: int | None = None,
+        station_jobs: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         demand = scenario.demand.grid
         self.env = env
@@ -124,6 +126,20 @@ class CommunityGrids:
         self.station_table = Table()
         self.station = Station(env, self.station_table, self.station_schedule, on_done=self._closed)
         env.process(self._arrive())
+        if station_jobs is not None and len(station_jobs[0]):
+            env.process(self._station_jobs(*station_jobs))
+
+    def _station_jobs(self, arrival: np.ndarray, service: np.ndarray):
+        """Window matters the station does on residents' behalf (代办, :func:`sim.windows.
+        station_jobs`): rows of the station's table of kind :data:`DAIBAN`, queued with the events
+        handed down, closing none of them."""
+        env = self.env
+        for i in range(len(arrival)):
+            t = float(arrival[i])
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            row = self.station_table.add(t, float(service[i]), math.inf, 0, i, DAIBAN)
+            self.station.arrive(row)
 
     def _arrive(self):
         env = self.env
@@ -161,6 +177,8 @@ class CommunityGrids:
         return route
 
     def _closed(self, row: int) -> None:
+        if self.station_table.kind[row] == DAIBAN:
+            return
         self.close[self.station_table.origin[row]] = self.env.now
 
     def available_minutes(self, start: float, end: float) -> list[float]:

@@ -21,7 +21,7 @@ from jiedao.sim.calendar import DAY, WorkCalendar
 from jiedao.sim.enforcement import EnforcementTeam
 from jiedao.sim.grids import CommunityGrids
 from jiedao.sim.station import Station, Table
-from jiedao.sim.windows import WindowCentre
+from jiedao.sim.windows import WindowCentre, station_jobs
 
 # Cases may end after the horizon; the calendar runs on so that their end can be placed.
 CALENDAR_SLACK_DAYS = 400
@@ -88,6 +88,8 @@ class StreetRecord:
     windows: list[StationRecord] = field(default_factory=list)
     grids: list[GridRecord] = field(default_factory=list)
     enforcement: list[StationRecord] = field(default_factory=list)
+    # the resident's whole cost: sums of sim.access.COST_PARTS per community id
+    costs: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def residents(self) -> int:
@@ -125,6 +127,7 @@ def simulate_street(
             record.windows.append(
                 StationRecord.of(table, station, available[k], centre.returning[k])
             )
+        record.costs = centre.costs(warmup_days * DAY, horizon)
 
     if "grid" in streams or "enforcement" in streams:
         horizon = case_days * DAY
@@ -146,6 +149,9 @@ def simulate_street(
                     replication,
                     team,
                     workers=workers,
+                    station_jobs=station_jobs(
+                        scenario, community, street, calendar, horizon, seed, replication
+                    ),
                 )
             )
         env.run(until=horizon)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from scipy import special
 from jiedao.scenarios.model import Scenario
 from jiedao.sim.backends import Serial
 from jiedao.sim.calendar import DAY, WorkCalendar
+from jiedao.sim.costs import cost_values
 from jiedao.sim.model import CALENDAR_SLACK_DAYS, StreetRecord, simulate_street
 from jiedao.sim.monitor import enforcement_metrics, grid_metrics, window_metrics
 
@@ -102,6 +103,8 @@ class Results:
     levels: dict[str, str]
     warnings: tuple[str, ...] = ()
     records: tuple[StreetRecord, ...] | None = None
+    # the resident's whole cost (sim.costs): site -> metric -> one value per replication
+    costs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def metric(self, site: str, stream: str, name: str) -> tuple[float, float]:
         """(mean, 95% half-width) of a metric over replications."""
@@ -178,6 +181,7 @@ def run(
         levels=levels,
         warnings=tuple(diagnose(values, levels)),
         records=tuple(records) if keep_records else None,
+        costs=cost_values(scenario, records, replications, horizon.warmup_days, horizon.days),
     )
 
 

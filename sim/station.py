@@ -136,11 +136,15 @@ class Station:
 
     def _send_home(self) -> None:
         now = self.env.now
+        expiry = self.table.expiry
         for queue in self.queues:
             while queue:
                 row = queue.popleft()
                 self.queued -= 1
-                self._leave(row, SENT_HOME, now)
+                if expiry[row] < now:  # gave up before closing, unnoticed until now
+                    self._leave(row, ABANDONED, expiry[row])
+                else:
+                    self._leave(row, SENT_HOME, now)
 
     # --- residents ------------------------------------------------------------------------------
 

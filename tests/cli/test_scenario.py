@@ -7,9 +7,11 @@ leave nothing but the JSON document on stdout.
 from __future__ import annotations
 
 import json
+import math
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from support.paths import ROOT
 from typer.testing import CliRunner
 
@@ -141,15 +143,25 @@ def test_show_json_layout() -> None:
     }
     assert document["budget"]["posts_cost_yuan"] == 30 * 50_000
     assert document["budget"]["posts_recruited"] is None
+    def minutes(households: float) -> float:
+        """docs/scenario.md#access with the defaults: 4,000 households a km2, detour 1.3, a
+        4 km/h walk or an 8-minute wait and 15 km/h."""
+        km = 2 / 3 * math.sqrt(households / 4000 / math.pi) * 1.3
+        return min(km / 4 * 60, 8 + km / 15 * 60)
+
     assert document["communities"][0] == {
         "site": "north/riverside/c01", "name": "c01", "name_zh": "", "type": "urban",
         "households": 4200, "grids": 9, "posts": 10, "party_building_posts": 2,
         "service_posts": 8, "funds_yuan": 200_000.0, "purchased_hours": 1000.0,
+        "station_travel_min": pytest.approx(minutes(4200)),
+        "street_travel_min": pytest.approx(minutes(4200 + 3100)),
+        "district_travel_min": pytest.approx(minutes(12_900)),
+        "travel_basis": ["derived", "derived", "derived"], "keys": ["north/riverside/c01"],
     }
     assert document["streets"][1] == {
         "site": "north/hillside", "name": "Hillside", "name_zh": "", "communities": 1,
         "households": 5600, "grids": 12, "windows": 3, "enforcement_officers": 8, "posts": 12,
-        "funds_yuan": 100_000.0,
+        "funds_yuan": 100_000.0, "hall": False,
     }
 
 

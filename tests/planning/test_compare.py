@@ -9,7 +9,7 @@ import pytest
 
 from jiedao.export.documents import compare_document
 from jiedao.export.table import format_table
-from jiedao.export.text import compare_table_rows
+from jiedao.export.text import compare_table_rows, render_compare
 from jiedao.planning import compare as pairing
 from jiedao.planning.compare import check_compatible, paired_difference
 from jiedao.scenarios import load
@@ -196,3 +196,136 @@ def test_paired_difference_by_hand():
     assert paired_difference(np.array([np.nan]), np.array([1.0])).mean is None
     constant = paired_difference(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
     assert constant.ci95 == 0 and constant.significant is True
+
+
+# --- pairing that holds, and the whole cost beside the queues ------------------------------------
+
+# figures made by the residents themselves: the same residents give the same values, so pairing
+# must shrink their intervals wherever it is claimed
+RESIDENT_WINDOW = ("arrivals", "completed")
+RESIDENT_COST = ("matters", "whole_cost_min", "travel_min", "service_min", "trips_per_matter",
+                 "whole_cost_yuan_per_year")
+
+
+@pytest.fixture(scope="module")
+def before_after():
+    reps = 4
+    before = _run("liaoyuan-before", reps=reps)
+    after = _run("liaoyuan", reps=reps)
+    return before, after, pairing.compare([before, after], ["before", "after"])
+
+
+def test_before_and_after_pair_their_residents_but_not_their_grids(before_after):
+    before, after, comparison = before_after
+    document = compare_document(comparison)
+    assert document["pairing"] == {
+        "after": {"window": True, "grid": False, "enforcement": False, "whole_cost": True}
+    }
+    assert document["paired"] is False
+    for site in comparison.sites:
+        for item in site.metrics.values():
+            d = item.differences["after"]
+            assert d.paired is (site.stream == "window"), (site.site, site.stream)
+    # the same residents: every matter of the window window is in both runs
+    for site in comparison.costs:
+        d = site.metrics["matters"].differences["after"]
+        assert d.mean == 0 and d.ci95 == 0, site.site
+    # an independent difference is Welch's, computed from the two runs' own replications
+    grid = _entry(document, "city", "grid")["metrics"]["arrivals"]["differences"]["after"]
+    assert grid["interval"] == "welch" and grid["independent_ci95"] is None
+    welch = pairing.welch_difference(
+        before.per_replication("city", "grid", "arrivals"),
+        after.per_replication("city", "grid", "arrivals"),
+    )
+    assert grid["ci95"] == pytest.approx(welch.ci95, abs=1e-6)
+
+
+def test_the_paired_interval_is_narrower_wherever_pairing_is_claimed(before_after):
+    before, after, comparison = before_after
+    # independent runs of the same two scenarios: another seed for the after run
+    other = _run("liaoyuan", reps=4, seed=6)
+    checked = 0
+    for site in comparison.sites:
+        if site.stream != "window":
+            continue
+        for metric in RESIDENT_WINDOW:
+            d = site.metrics[metric].differences["after"]
+            assert d.paired
+            assert d.ci95 < d.independent_ci95, (site.site, metric)
+            unpaired = pairing.welch_difference(
+                before.per_replication(site.site, "window", metric),
+                other.per_replication(site.site, "window", metric),
+            )
+            assert d.ci95 < unpaired.ci95, (site.site, metric)
+            checked += 1
+    for site in comparison.costs:
+        for metric in RESIDENT_COST:
+            d = site.metrics[metric].differences["after"]
+            assert d.paired and d.ci95 < d.independent_ci95, (site.site, metric)
+            checked += 1
+    assert checked == 4 * len(RESIDENT_WINDOW) + 4 * len(RESIDENT_COST)
+
+
+def test_keys_that_do_not_match_make_the_runs_independent():
+    before = _run("liaoyuan-before", reps=3, streams=WINDOWS_ONLY)
+    # one merged community of Xi'an that claims to be somebody else: Xi'an and the city no
+    # longer see the same residents; Longshan and Dongfeng still do
+    renamed = _run(
+        "liaoyuan-before",
+        ('districts.xian.streets.centre.communities.c04.merged_from={ "elsewhere/c1" = 11314 }',),
+        reps=3,
+        streams=WINDOWS_ONLY,
+    )
+    comparison = pairing.compare([before, renamed], ["before", "renamed"])
+    paired = {
+        (s.site, s.stream): s.metrics["arrivals"].differences["renamed"].paired
+        for s in comparison.sites
+    }
+    assert paired == {
+        ("city", "window"): False, ("longshan", "window"): True, ("xian", "window"): False,
+        ("dongfeng", "window"): True, ("longshan/centre", "window"): True,
+        ("xian/centre", "window"): False, ("dongfeng/centre", "window"): True,
+    }
+    costs = {s.site: s.metrics["matters"].differences["renamed"].paired for s in comparison.costs}
+    assert costs["xian/centre/c04"] is False and costs["xian/centre/c01"] is True
+    assert costs["longshan"] is True and costs["city"] is False
+    text = render_compare(comparison)
+    assert "independent runs, Welch intervals: window, whole cost" in text
+
+
+def test_compare_reports_the_whole_cost_and_its_break_even(before_after):
+    _, _, comparison = before_after
+    document = compare_document(comparison)
+    entry = next(e for e in document["whole_cost"] if e["site"] == "city")
+    cost = entry["metrics"]["whole_cost_min"]
+    parts = ("travel_min", "wait_min", "service_min")
+    for name in ("before", "after"):
+        total = sum(entry["metrics"][p]["scenarios"][name]["mean"] for p in parts)
+        assert cost["scenarios"][name]["mean"] == pytest.approx(total, abs=1e-5)
+    be = next(b for b in document["break_even"] if b["site"] == "city")
+    diff = cost["differences"]["after"]["mean"]
+    trips = entry["metrics"]["trips_per_matter"]["scenarios"]["after"]["mean"]
+    assert be["margin_min"] == pytest.approx(-diff / (2 * trips), abs=1e-5)
+    assert be["effects_min"]["travel"] == pytest.approx(
+        entry["metrics"]["travel_min"]["differences"]["after"]["mean"], abs=1e-6
+    )
+    per_trip = entry["metrics"]["travel_per_trip_min"]["scenarios"]
+    saving = per_trip["before"]["mean"] - per_trip["after"]["mean"]
+    assert be["break_even_saving_min"] == pytest.approx(saving - be["margin_min"], abs=1e-5)
+    assert {e["level"] for e in document["whole_cost"]} == {"city", "district"}
+    text = render_compare(comparison)
+    assert "whole cost, min a matter" in text and "break-even" in text
+
+
+def test_a_level_without_common_sites_falls_back_in_one_line(before_after):
+    _, _, comparison = before_after
+    assert comparison.level_shown("street") == (
+        "district",
+        "no common streets: before, after share no street ids; comparing at district level",
+    )
+    assert comparison.level_shown("community")[0] == "district"
+    assert comparison.level_shown("district") == ("district", None)
+    text = render_compare(comparison, "street")
+    first, *rest = text.splitlines()
+    assert first.startswith("no common streets")
+    assert any(line.startswith("longshan ") for line in rest)

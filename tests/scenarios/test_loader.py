@@ -151,7 +151,33 @@ def test_liaoyuan_before_matches_after_where_the_reform_only_reorganised() -> No
         assert set(street.specialised_windows) == categories
         assert sum(street.specialised_windows.values()) == street.windows
     assert all(st.demand_factor == 1 for st in before.streets())
-    assert before.demand.window == after.demand.window
+    # the same matters; only where they are taken differs (the reform's devolved lists)
+    assert [st.hall for st in before.streets()] == [True, True, True]
+    assert {c.taken_at for c in before.demand.window.categories.values()} == {"district"}
+    assert {k: c.taken_at for k, c in after.demand.window.categories.items()} == {
+        "social_security": "street", "civil_affairs": "street", "certificates": "community",
+        "consultation": "street",
+    }
+    same_places = {
+        k: c.model_copy(update={"taken_at": "street"})
+        for k, c in before.demand.window.categories.items()
+    }
+    after_places = {
+        k: c.model_copy(update={"taken_at": "street"})
+        for k, c in after.demand.window.categories.items()
+    }
+    assert same_places == after_places
+    assert before.demand.window.model_copy(update={"categories": {}}) == (
+        after.demand.window.model_copy(update={"categories": {}})
+    )
+    # the same residents: every merged community is made of the reform's communities
+    parts = {key: n for c in before.communities() for key, n in c.parts}
+    assert parts == {c.id: c.households for c in after.communities()}
+    assert before.access == after.access
+    # the same clerks per district: the halls have what their streets have after the reform
+    for d_before, d_after in zip(before.districts, after.districts, strict=True):
+        clerks = [sum(st.windows for st in d.streets) for d in (d_before, d_after)]
+        assert clerks[0] == clerks[1]
     assert before.demand.grid == after.demand.grid
     # the same direct enforcement cases city-wide, over 3 centres instead of 17 streets
     direct_before = before.demand.enforcement.direct_cases_per_street_per_month
@@ -551,3 +577,87 @@ def test_set_overrides_and_wildcards(tmp_path: Path) -> None:
 )
 def test_set_errors(tmp_path: Path, override: str, message: str) -> None:
     assert error_of(tmp_path, BASE, (override,)) == message
+
+
+# --- matters by level, access, residents' keys ---------------------------------------------------
+
+
+def test_merged_from_gives_the_residents_and_the_households(tmp_path: Path) -> None:
+    text = edit(
+        "c01 = { households = 1200 }",
+        'c01 = { merged_from = { "old/a/c1" = 700, "old/a/c2" = 500 } }',
+    )
+    s = load(write(tmp_path, text))
+    c01, c02 = list(s.communities())
+    assert c01.households == 1200 and c01.parts == (("old/a/c1", 700), ("old/a/c2", 500))
+    assert c01.keys == ("old/a/c1", "old/a/c2")
+    assert c02.keys == ("east/riverside/c02",) and c02.parts == (("east/riverside/c02", 900),)
+    keyed_text = edit("c02 = { households = 900,", 'c02 = { key = "x/y/z", households = 900,')
+    keyed = load(write(tmp_path, keyed_text))
+    assert list(keyed.communities())[1].keys == ("x/y/z",)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "c01 = { households = 1200 }",
+            'c01 = { households = 1300, merged_from = { "o/a" = 700, "o/b" = 500 } }',
+            "districts.east.streets.riverside.communities.c01.households: must equal the "
+            "households of merged_from (1,200), got 1,300",
+        ),
+        (
+            "c01 = { households = 1200 }",
+            'c01 = { households = 1200, key = "east/riverside/c02" }',
+            "districts.east.streets.riverside.communities.c02: residents key "
+            "'east/riverside/c02' is already east/riverside/c01's",
+        ),
+        (
+            "c01 = { households = 1200 }",
+            'c01 = { key = "a", merged_from = { "b" = 1200 } }',
+            "districts.east.streets.riverside.communities.c01: give key or merged_from, not both",
+        ),
+        (
+            "c01 = { households = 1200 }",
+            'c01 = { households = 1200, key = "Dongji 1" }',
+            "key 'Dongji 1' must be lowercase ASCII",
+        ),
+        (
+            'categories.all = { share = 1.0, service_min = { dist = "exponential", mean = 8 } }',
+            'categories.all = { share = 1.0, service_min = { dist = "exponential", mean = 8 }, '
+            'taken_at = "district" }',
+            'demand.window.categories.all.taken_at: "district" needs a district hall, and '
+            "district 'east' has none: mark the street entry standing for it hall = true",
+        ),
+        (
+            'categories.all = { share = 1.0, service_min = { dist = "exponential", mean = 8 } }',
+            'categories.all = { share = 1.0, service_min = { dist = "exponential", mean = 8 }, '
+            'taken_at = "street", done_at = "community" }',
+            "demand.window.categories.all: done_at ('community') must not be below taken_at "
+            "('street')",
+        ),
+        (
+            'categories.all = { share = 1.0, service_min = { dist = "exponential", mean = 8 } }',
+            'categories.all = { share = 1.0, service_min = { dist = "exponential", mean = 8 }, '
+            "online_share = 1.5 }",
+            "demand.window.categories.all.online_share: must be <= 1, got 1.5",
+        ),
+        (
+            "c01 = { households = 1200 }",
+            "c01 = { households = 1200, street_travel_min = -3 }",
+            "districts.east.streets.riverside.communities.c01.street_travel_min: must be >= 0",
+        ),
+    ],
+)
+def test_bad_levels_keys_and_access(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert message in error_of(tmp_path, edit(old, new))
+
+
+def test_two_halls_in_a_district(tmp_path: Path) -> None:
+    text = edit(
+        "[districts.east.streets.riverside]\n", "[districts.east.streets.riverside]\nhall = true\n"
+    )
+    text += "\n[districts.east.streets.hill]\nhall = true\ncommunities.c01 = { households = 100 }\n"
+    assert "districts.east.streets.hill.hall: district 'east' has a hall already " in error_of(
+        tmp_path, text
+    )

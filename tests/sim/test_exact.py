@@ -69,7 +69,7 @@ def test_calendar_station_equals_fcfs_recursion(at_closing):
     window["at_closing"] = at_closing
     data["defaults"]["street"]["windows"] = 2
     scenario = build(data)
-    record = simulate_street(scenario, "d/s", 0, 3, 21, 1, streams=("window",))
+    record = simulate_street(scenario, "d/s", 0, 1, 21, 1, streams=("window",))
     w = record.windows[0]
     order = np.argsort(w.arrival, kind="stable")
     calendar = WorkCalendar.build(scenario.calendar, 60)

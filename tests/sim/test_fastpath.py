@@ -79,8 +79,8 @@ def test_mmc_24h_equals_simpy():
 def test_calendar_station_equals_simpy(windows):
     """Lunch, closing with overtime and abandonment, on a loaded centre over three weeks."""
     scenario = calendar_scenario(windows=windows, rate=55.0 * windows)
-    w = simulate_street(scenario, "d/s", 0, 3, 21, 1, streams=("window",)).windows[0]
-    inputs = window_station_inputs(scenario, "d/s", 1, 3, 21)
+    w = simulate_street(scenario, "d/s", 0, 5, 21, 1, streams=("window",)).windows[0]
+    inputs = window_station_inputs(scenario, "d/s", 1, 5, 21)
     out = fcfs_waits(
         w.arrival[None], w.service[None], windows, inputs.closed, inputs.closures,
         (w.expiry - w.arrival)[None],
