@@ -77,35 +77,37 @@ def hull(cost: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``cost`` (n, K) non-decreasing per row (``inf`` marks options that do not exist), ``value``
     (n, K). Returns the hull vertex of each step (n, K) as option indices (``-1`` past the last
-    vertex) and the number of vertices per row.
+    vertex) and the number of vertices per row. Gift-wrapping: from each vertex, the option
+    reached by the steepest chord (the farthest of equally steep ones) is the next vertex.
     """
     n, width = cost.shape
-    rows = np.arange(n)
-    current = np.zeros(n, dtype=np.int64)
     vertices = np.full((n, width), -1, dtype=np.int64)
     vertices[:, 0] = 0
     count = np.ones(n, dtype=np.int64)
     columns = np.arange(width)[None, :]
-    finite = np.isfinite(cost)
+    active = np.arange(n)
+    current = np.zeros(n, dtype=np.int64)
     for _ in range(width - 1):
-        base_cost = cost[rows, current][:, None]
-        base_value = value[rows, current][:, None]
-        step = cost - base_cost
-        later = (columns > current[:, None]) & finite & (step > 1e-15)
-        gain = value - base_value
-        slope = np.where(later, gain / np.where(later, step, 1.0), -np.inf)
+        if not active.size:
+            break
+        rows_cost, rows_value = cost[active], value[active]
+        here = current[active]
+        local = np.arange(active.size)
+        base_cost = rows_cost[local, here][:, None]
+        base_value = rows_value[local, here][:, None]
+        step = rows_cost - base_cost
+        later = (columns > here[:, None]) & np.isfinite(rows_cost) & (step > 1e-15)
+        slope = np.where(later, (rows_value - base_value) / np.where(later, step, 1.0), -np.inf)
         best = slope.max(axis=1)
         alive = np.isfinite(best) & (best > 1e-15)
-        if not alive.any():
-            break
-        # among the steepest, the farthest (ties keep the hull's vertices few)
-        steepest = later & (slope >= best[:, None] - 1e-12 * np.maximum(1.0, np.abs(best))[:, None])
+        tol = 1e-12 * np.maximum(1.0, np.abs(np.where(alive, best, 0.0)))
+        steepest = later & (slope >= (best - tol)[:, None])
         far = width - 1 - np.argmax(steepest[:, ::-1], axis=1)
-        nxt = np.where(alive, far, current)
-        moved = nxt != current
-        vertices[rows[moved], count[moved]] = nxt[moved]
-        count += moved
-        current = nxt
+        moving = active[alive]
+        current[moving] = far[alive]
+        vertices[moving, count[moving]] = far[alive]
+        count[moving] += 1
+        active = moving
     return vertices, count
 
 
@@ -217,6 +219,8 @@ class _Values:
         extra = np.where(np.isfinite(extra), extra, c.bu[:, -1:])
         self.breaks = np.sort(np.hstack([c.bu, extra]), axis=1)
         self.break_value = c.served(c.level_at(self.breaks))
+        self._stay: np.ndarray | None = None
+        self._first: np.ndarray | None = None
 
     def at(self, units: np.ndarray) -> np.ndarray:
         return self.c.served(self.c.level_at(units))
@@ -230,7 +234,9 @@ class _Values:
         """``h(p) = max over u >= p of G(u) - unit_price (u - p)`` on the posts grid, and the
         units it buys, for a price per unit bought with funds."""
         c = self.c
-        stay = self.posts_values(np.zeros(c.size))
+        if self._stay is None:
+            self._stay = self.posts_values(np.zeros(c.size))
+        stay = self._stay
         if unit_price == math.inf or c.k <= 0 or not c.funds_move:
             return stay, self.grid.copy()
         score = self.break_value - unit_price * self.breaks
@@ -245,10 +251,12 @@ class _Values:
             best_at = np.where(better, self.breaks[:, j], best_at)
             suffix[:, j] = best
             suffix_at[:, j] = best_at
-        # first breakpoint at or above p
-        first = np.zeros(self.grid.shape, dtype=np.int64)
-        for j in range(width):
-            first += self.breaks[:, j : j + 1] < self.grid - 1e-12
+        if self._first is None:  # first breakpoint at or above p
+            first = np.zeros(self.grid.shape, dtype=np.int64)
+            for j in range(width):
+                first += self.breaks[:, j : j + 1] < self.grid - 1e-12
+            self._first = first
+        first = self._first
         inside = first < width
         index = np.minimum(first, width - 1)
         above = np.where(inside, np.take_along_axis(suffix, index, axis=1), -np.inf)
@@ -350,21 +358,18 @@ def lagrangian(
         value, post_price, taken = _posts_dual(h, posts_pool)
         return value + price * budget, post_price, taken
 
-    iterations = 0
+    def certified(value: float) -> bool:
+        return best_primal is not None and best_primal[0] - (total - value) <= (
+            relative_tolerance * max(best_primal[0], 1e-300)
+        )
+
+    posts_only = _posts_dual(values.posts_values(np.zeros(c.size)), posts_pool)
+    iterations = 1
     if budget <= 0:
-        value, post_price, taken = _posts_dual(values.posts_values(np.zeros(c.size)), posts_pool)
+        value, post_price, taken = posts_only
         best = (value, 0.0, post_price)
         primal_from(np.floor(taken + 1e-9).astype(np.int64))
-        iterations = 1
     else:
-        top = float(
-            np.max(
-                np.diff(values.break_value, axis=1)
-                / np.maximum(np.diff(values.breaks, axis=1), 1e-12),
-                initial=0.0,
-            )
-        )
-        low, high = 0.0, max(top, 1e-12) * c.k * (1 + 1e-9)
         results: dict[float, tuple[float, float, np.ndarray]] = {}
 
         def evaluate(price: float) -> float:
@@ -374,11 +379,28 @@ def lagrangian(
                 iterations += 1
             return results[price][0]
 
-        a, b = low, high
+        def best_price() -> float:
+            return min(results, key=lambda p: results[p][0])
+
+        # D is convex in the fund price: golden-section search on a bracket that starts from
+        # the posts' own price without funds (a yuan is worth about k posts' worth) and grows
+        # while the minimum sits at its top
+        top = float(
+            np.max(
+                np.diff(values.break_value, axis=1)
+                / np.maximum(np.diff(values.breaks, axis=1), 1e-12),
+                initial=0.0,
+            )
+        )
+        ceiling = max(top, 1e-300) * c.k * (1 + 1e-9)
+        high = min(ceiling, max(2.0 * posts_only[1] * c.k, 1e-12 * ceiling))
+        evaluate(0.0)
+        while high < ceiling and evaluate(high) < evaluate(high / 2):
+            high = min(ceiling, 4.0 * high)
+        a, b = 0.0, high
         x1, x2 = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
         f1, f2 = evaluate(x1), evaluate(x2)
-        evaluate(low)
-        evaluate(high)
+        checked = False
         while iterations < max_iterations and b - a > 1e-13 * max(b, 1e-300):
             if f1 <= f2:
                 b, x2, f2 = x2, x1, f1
@@ -388,20 +410,20 @@ def lagrangian(
                 a, x1, f1 = x1, x2, f2
                 x2 = a + GOLDEN * (b - a)
                 f2 = evaluate(x2)
-            if iterations % 12 == 0:
-                price = min(results, key=lambda p: results[p][0])
+            if (b - a <= 1e-5 * b and not checked) or (checked and iterations % 8 == 0):
+                checked = True
+                price = best_price()
                 primal_from(np.floor(results[price][2] + 1e-9).astype(np.int64))
-                assert best_primal is not None
-                if best_primal[0] - (total - results[price][0]) <= relative_tolerance * max(
-                    best_primal[0], 1e-300
-                ):
+                if certified(results[price][0]):
                     break
-        price = min(results, key=lambda p: results[p][0])
+        price = best_price()
         value, post_price, taken = results[price]
         best = (value, price, post_price)
-        for p in sorted(results, key=lambda q: results[q][0])[:2]:
-            primal_from(np.floor(results[p][2] + 1e-9).astype(np.int64))
-    primal_from(_posts_step(values, np.zeros(c.size), posts_pool))
+        if not certified(value):
+            for p in sorted(results, key=lambda q: results[q][0])[:2]:
+                primal_from(np.floor(results[p][2] + 1e-9).astype(np.int64))
+    if not certified(best[0]):
+        primal_from(_posts_step(values, np.zeros(c.size), posts_pool))
     assert best_primal is not None
     objective, extra, funds = best_primal
     bound = min(total - best[0], objective)

@@ -25,7 +25,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from jiedao.optimize.model import NO_MAX, Compiled, Mode, best_within_cap, curve_phrase
+from jiedao.optimize.model import (
+    NO_MAX,
+    Compiled,
+    Mode,
+    best_within_cap,
+    curve_phrase,
+    least_units_pwl,
+)
 
 
 @dataclass(frozen=True)
@@ -177,12 +184,15 @@ def unmet(c: Compiled, posts: np.ndarray, funds: np.ndarray) -> tuple[Unmet, ...
     if not short.size:
         return ()
     best, cap_units = best_within_cap(c)
+    reach = least_units_pwl(c.bu, c.aim, c.target)
+    more = np.ceil(reach - units - 1e-9)
+    possible = np.isfinite(more) & (more <= (c.hi - posts)) & (more >= 1)
     dropped = dict(c.unfloored)
     out = []
     for i in short.tolist():
         floor = float(c.floor[i]) if c.floor[i] > 0 else None
         below = floor is not None and level[i] < floor - 1e-9
-        more = _posts_to(c, i, units[i], c.target[i], int(min(c.hi[i] - posts[i], 10_000)))
+        needed = int(more[i]) if possible[i] else None
         if best[i] < c.target[i] - 1e-9:
             reason = (
                 f"{curve_phrase(c, i)} never reaches {c.target[i]:.2f} within its cap: at most "
@@ -190,7 +200,7 @@ def unmet(c: Compiled, posts: np.ndarray, funds: np.ndarray) -> tuple[Unmet, ...
             )
         elif c.mode is Mode.SHORTFALL:
             reason = "the pool runs out" + (
-                f": {more} more posts would lift it to {c.target[i]:.2f}" if more else ""
+                f": {needed} more posts would lift it to {c.target[i]:.2f}" if needed else ""
             )
         else:
             reason = "the constraints leave it short"
@@ -206,7 +216,7 @@ def unmet(c: Compiled, posts: np.ndarray, funds: np.ndarray) -> tuple[Unmet, ...
                 floor=floor,
                 below_floor=bool(below),
                 best_within_cap=float(best[i]),
-                posts_to_target=more,
+                posts_to_target=needed,
                 reason=reason,
             )
         )
@@ -217,11 +227,3 @@ def _limit(c: Compiled, i: int, units: float) -> str:
     if c.hi[i] < NO_MAX and units < c.bu[i, -1] - 1e-9:
         return f" with its maximum of {int(c.hi[i])} posts"
     return f" at the most staff measured ({c.curve_end[i]:.3g} staff-equivalents)"
-
-
-def _posts_to(c: Compiled, i: int, units: float, level: float, room: int) -> int | None:
-    extra = np.arange(1, room + 1, dtype=float)
-    if not extra.size:
-        return None
-    reach = np.interp(units + extra, c.bu[i], c.aim[i]) >= level - 1e-9
-    return int(extra[np.argmax(reach)]) if reach.any() else None

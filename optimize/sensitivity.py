@@ -51,23 +51,23 @@ import numpy as np
 import pulp
 
 from jiedao.optimize.backend import Status, solver_name
-from jiedao.optimize.milp import WAN, HighsSession, LinearModel, build_model, solve_model
+from jiedao.optimize.milp import WAN, HighsSession, LinearModel, build_model
 from jiedao.optimize.model import (
     Compiled,
     InfeasibleError,
     Mode,
     Problem,
-    binding_constraints,
     compile_problem,
     describe_infeasible,
     infeasible_requirement,
 )
 from jiedao.optimize.place import place
-from jiedao.optimize.solve import choose_method, solve, solve_compiled
+from jiedao.optimize.solve import CERTIFIED_GAP, Result, solve, solve_compiled
 
 FUND_STEP_YUAN = 10_000.0
 TIGHT = 1e-7  # relative: the relaxation is tight when its optimum is this close to the MILP's
 CERTIFIED = 1e-6  # relative gap below which Lagrangian multipliers are shown as prices
+LP_LIMIT = 20_000  # communities: the LP relaxation is solved for tightness and duals up to here
 
 
 @dataclass(frozen=True)
@@ -130,12 +130,21 @@ def analyse(
     ranges: bool = True,
     range_method: str = "highs",
 ) -> Sensitivity:
-    """Exact marginal values, shadow prices where they hold (with ranges), binding constraints."""
+    """Exact marginal values, shadow prices where they hold (with ranges), binding constraints.
+
+    The integer optimum comes from :func:`optimize.solve.solve` (``method``); at most
+    ``LP_LIMIT`` communities (or ``method="milp"``) the LP relaxation of the exact model is
+    solved to judge tightness and give its duals, beyond that the decomposition's multipliers
+    where its gap is certified.
+    """
     c = compile_problem(problem, mode)
-    chosen = choose_method(c, method)
-    if chosen == "milp":
-        return _analyse_milp(c, solver_name(solver), fund_step_yuan, ranges, range_method)
-    return _analyse_resolve(problem, c, chosen, fund_step_yuan)
+    solver = solver_name(solver)
+    base = solve_compiled(c, method=method, solver=solver)
+    if base.objective is None or base.binding is None:
+        raise RuntimeError(f"the allocation ended {base.status.value}")
+    if c.size <= LP_LIMIT or base.method == "milp":
+        return _analyse_lp(c, base, solver, fund_step_yuan, ranges, range_method)
+    return _analyse_lagrangian(problem, c, base, solver, fund_step_yuan)
 
 
 def _resource_names(model: LinearModel) -> list[str]:
@@ -152,7 +161,7 @@ def sweep_applies(c: Compiled) -> bool:
 
 
 def _marginals(
-    c: Compiled, solver: str, fund_step: float, value: float
+    c: Compiled, solver: str, fund_step: float, value: float, method: str
 ) -> tuple[float | None, float | None, str, tuple[int, int] | None]:
     problem = c.problem
     if c.mode is not Mode.SHORTFALL:
@@ -161,18 +170,18 @@ def _marginals(
     more_funds = problem.with_pools(
         fund_pool_yuan=float(c.fund_floor.sum()) + c.extra_funds + fund_step
     )
-    marginal_funds = value - _objective(more_funds, solver)
+    marginal_funds = value - _objective(more_funds, solver, method)
     if sweep_applies(c):
         pool = problem.posts_pool
         sweep = post_values(c, pool + 1)
         marginal_post = float(sweep[pool] - sweep[pool + 1])
         return marginal_post, marginal_funds, "sweep", _holds(sweep, pool, marginal_post)
     more_posts = problem.with_pools(posts_pool=problem.posts_pool + 1)
-    return value - _objective(more_posts, solver), marginal_funds, "resolve", None
+    return value - _objective(more_posts, solver, method), marginal_funds, "resolve", None
 
 
-def _objective(problem: Problem, solver: str) -> float:
-    result = solve(problem, Mode.SHORTFALL, solver=solver)
+def _objective(problem: Problem, solver: str, method: str) -> float:
+    result = solve(problem, Mode.SHORTFALL, solver=solver, method=method)
     if result.objective is None:
         raise RuntimeError(f"re-solving a pool ended {result.status.value}")
     return result.objective
@@ -190,27 +199,25 @@ def _holds(sweep: dict[int, float], pool: int, marginal: float) -> tuple[int, in
     return low, high
 
 
-def _analyse_milp(
-    c: Compiled, solver: str, fund_step: float, ranges: bool, range_method: str
+def _analyse_lp(
+    c: Compiled, base: Result, solver: str, fund_step: float, ranges: bool, range_method: str
 ) -> Sensitivity:
+    assert base.objective is not None and base.binding is not None
+    value = base.objective
+    certified = base.gap is not None and base.gap <= CERTIFIED_GAP
+    method = "milp" if base.method == "milp" else "auto"
+    marginal_post, marginal_funds, source, holds = _marginals(c, solver, fund_step, value, method)
     model = build_model(c)
-    solution = solve_model(model, solver)
-    if solution.status is Status.INFEASIBLE:
-        raise InfeasibleError(describe_infeasible(c), infeasible_requirement(c))
-    if solution.x is None or solution.objective is None:
-        raise RuntimeError(f"the MILP ended {solution.status.value}")
-    posts, funds = model.allocation(solution.x)
-    milp_value = c.objective(posts, funds)
-    placed = place(c, posts, funds)
-    binding = binding_constraints(c, placed.posts, placed.funds)
-    marginal_post, marginal_funds, source, holds = _marginals(c, solver, fund_step, milp_value)
-
     session = HighsSession(model, relax=True)
     relaxed = session.run()
+    if relaxed.status is Status.INFEASIBLE:
+        raise InfeasibleError(describe_infeasible(c), infeasible_requirement(c))
     if relaxed.objective is None or relaxed.row_dual is None:
         raise RuntimeError(f"the LP relaxation ended {relaxed.status.value}")
     lp_value = relaxed.objective * model.scale
-    tight = abs(lp_value - milp_value) <= TIGHT * (1.0 + abs(milp_value))
+    tight: bool | None = abs(lp_value - value) <= TIGHT * (1.0 + abs(value))
+    if not certified:
+        tight = False if lp_value < (base.bound or -math.inf) - TIGHT * (1 + abs(value)) else None
     prices: dict[str, ShadowPrice] = {}
     note = ""
     range_source = ""
@@ -219,38 +226,44 @@ def _analyse_milp(
         range_source = "highs_ranging" if ranging is not None else ""
         for name in _resource_names(model):
             row = model.names[name]
-            value = -float(relaxed.row_dual[row]) + 0.0  # minimisation: dual = d value / d rhs
+            price = -float(relaxed.row_dual[row]) + 0.0  # minimisation: dual = d value / d rhs
             rhs = model.rhs(name)
             to_natural = WAN if model.units[name] == "¥10,000" else 1.0
             lower = upper = None
             if ranging is not None:
                 lower = _finite(ranging.row_bound_dn.value_[row]) * to_natural + 0.0
                 upper = _finite(ranging.row_bound_up.value_[row]) * to_natural + 0.0
-                if abs(value) <= 1e-12:  # slack: more never helps
+                if abs(price) <= 1e-12:  # slack: more never helps
                     upper = math.inf
             elif ranges and range_method == "probe":
                 range_source = "probe"
-                lower, upper = probe_range(session, name, rhs, lp_value / model.scale, value)
+                lower, upper = probe_range(session, name, rhs, lp_value / model.scale, price)
             prices[name] = ShadowPrice(
                 constraint=name,
                 unit=model.units[name],
                 rhs=rhs,
-                value=value * model.scale,
+                value=price * model.scale,
                 lower=lower,
                 upper=upper,
                 source="lp_relaxation",
             )
+    elif tight is None:
+        note = (
+            f"no shadow price is shown: the integer optimum is not certified (gap "
+            f"{base.gap if base.gap is not None else float('nan'):.2e}), so whether the LP "
+            f"relaxation's prices hold cannot be told"
+        )
     else:
-        note = _not_tight_note(c, lp_value, milp_value, marginal_post, marginal_funds, fund_step)
+        note = _not_tight_note(c, lp_value, value, marginal_post, marginal_funds, fund_step)
     return Sensitivity(
         mode=c.mode,
-        objective=milp_value,
+        objective=value,
         marginal_post=marginal_post,
         marginal_funds=marginal_funds,
         fund_step_yuan=fund_step,
         shadow_prices=prices,
         relaxation_tight=tight,
-        binding=binding,
+        binding=base.binding,
         lp_objective=lp_value,
         note=note,
         marginal_source=source,
@@ -352,27 +365,23 @@ def _edge(
     return probe
 
 
-def _analyse_resolve(problem: Problem, c: Compiled, method: str, fund_step: float) -> Sensitivity:
-    """Large problems: Lagrangian prices where the gap is certified, marginal values re-solved."""
-    base = solve_compiled(c, method=method)
+def _analyse_lagrangian(
+    problem: Problem, c: Compiled, base: Result, solver: str, fund_step: float
+) -> Sensitivity:
+    """Province scale: Lagrangian prices where the gap is certified, marginal values re-solved."""
     assert base.objective is not None and base.binding is not None
     prices: dict[str, ShadowPrice] = {}
-    marginal_post = marginal_funds = None
+    marginal_post, marginal_funds, source, holds = _marginals(
+        c, solver, fund_step, base.objective, base.method
+    )
     note = ""
     if c.mode is Mode.SHORTFALL:
-        pool = problem.posts_pool
+        assert problem.posts_pool is not None
         funds = float(c.fund_floor.sum()) + c.extra_funds
-        assert pool is not None
-        more_posts = solve(problem.with_pools(posts_pool=pool + 1), c.mode, method=method)
-        more_funds = solve(
-            problem.with_pools(fund_pool_yuan=funds + fund_step), c.mode, method=method
-        )
-        marginal_post = base.objective - (more_posts.objective or 0.0)
-        marginal_funds = base.objective - (more_funds.objective or 0.0)
         certified = base.gap is not None and base.gap <= CERTIFIED
         if certified:
             for name, unit, rhs in (
-                ("posts_pool", "post", float(pool)),
+                ("posts_pool", "post", float(problem.posts_pool)),
                 ("fund_pool", "¥10,000", funds),
             ):
                 if name in base.multipliers:
@@ -395,6 +404,8 @@ def _analyse_resolve(problem: Problem, c: Compiled, method: str, fund_step: floa
         relaxation_tight=None,
         binding=base.binding,
         note=note,
+        marginal_source=source,
+        post_value_range=holds,
     )
 
 

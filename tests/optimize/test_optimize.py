@@ -577,7 +577,12 @@ def test_liaoyuan_with_erlang_screening_curves() -> None:
         solve(problem.with_pools(posts_pool=60))
 
 
-def test_sensitivity_at_scale_uses_the_decomposition() -> None:
+def test_sensitivity_at_scale_uses_the_decomposition(monkeypatch: pytest.MonkeyPatch) -> None:
+    # beyond LP_LIMIT communities no LP relaxation is solved: the decomposition's multipliers
+    # are the prices, shown because its gap is certified (the Lagrangian relaxation is tight)
+    import jiedao.optimize.sensitivity as sensitivity_module
+
+    monkeypatch.setattr(sensitivity_module, "LP_LIMIT", 1_000)
     rng = np.random.default_rng(3)
     staff = np.arange(12, dtype=float)
     communities = tuple(
