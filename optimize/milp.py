@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from jiedao.optimize.backend import Status, make_solver, pulp_status, quiet_stdout
 from jiedao.optimize.model import NO_MAX, Compiled, Mode
+
+if TYPE_CHECKING:
+    from jiedao.optimize.solve import Status
 
 WAN = 10_000.0  # yuan in a fund unit
 INF = math.inf
@@ -301,6 +303,8 @@ class HighsSession:
     def __init__(self, model: LinearModel, *, relax: bool = False, time_limit: float | None = None):
         import highspy
 
+        from jiedao.optimize.solve import quiet_stdout
+
         self.model = model
         self.relax = relax
         with quiet_stdout() as log:
@@ -334,6 +338,8 @@ class HighsSession:
         self._highspy = highspy
 
     def run(self) -> Solution:
+        from jiedao.optimize.solve import Status, quiet_stdout
+
         h = self.highs
         with quiet_stdout() as log:
             h.run()
@@ -380,6 +386,8 @@ class HighsSession:
         )
 
     def ranging(self) -> Any:
+        from jiedao.optimize.solve import quiet_stdout
+
         with quiet_stdout():
             status, ranging = self.highs.getRanging()
         if status != self._highspy.HighsStatus.kOk or not ranging.valid:
@@ -401,6 +409,8 @@ def _solve_pulp(
     model: LinearModel, solver: str, *, relax: bool, time_limit: float | None
 ) -> Solution:
     import pulp
+
+    from jiedao.optimize.solve import Status, make_solver, pulp_status, quiet_stdout
 
     prob = pulp.LpProblem("allocation", pulp.LpMinimize)
     new = prob.add_variable if hasattr(prob, "add_variable") else pulp.LpVariable

@@ -50,7 +50,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pulp
 
-from jiedao.optimize.backend import Status, solver_name
 from jiedao.optimize.milp import WAN, HighsSession, LinearModel, build_model
 from jiedao.optimize.model import (
     Compiled,
@@ -62,7 +61,7 @@ from jiedao.optimize.model import (
     infeasible_requirement,
 )
 from jiedao.optimize.place import place
-from jiedao.optimize.solve import CERTIFIED_GAP, Result, solve, solve_compiled
+from jiedao.optimize.solve import CERTIFIED_GAP, Result, Status, solve, solve_compiled, solver_name
 
 FUND_STEP_YUAN = 10_000.0
 TIGHT = 1e-7  # relative: the relaxation is tight when its optimum is this close to the MILP's
