@@ -403,6 +403,7 @@ class Compiled:
     today: np.ndarray  # posts today, -1 where unknown
     bounded: np.ndarray  # bool: the curve carries bounds (so ``aim="lower"`` means something)
     curve_end: np.ndarray  # staff-equivalents of each curve's last point
+    staff_top: np.ndarray  # serving staff-equivalents from which the aimed level stops rising
 
     @property
     def size(self) -> int:
@@ -500,6 +501,9 @@ def compile_problem(problem: Problem, mode: Mode | str = Mode.SHORTFALL) -> Comp
     aim_points = _shape_points(problem, specs, staff, raw_aim)
     mean_points = _shape_points(problem, specs, staff, mean)
     low_points = _shape_points(problem, specs, staff, lower)
+    rising = np.diff(aim_points, axis=1) > LEVEL_TOLERANCE
+    last_rise = np.where(rising.any(axis=1), width - 1 - np.argmax(rising[:, ::-1], axis=1), 0)
+    staff_top = staff[np.arange(n), last_rise]
     lift = np.maximum(0.0, (aim_points - raw_aim).max(axis=1))
     lowered = np.maximum(0.0, (raw_aim - aim_points).max(axis=1))
 
@@ -587,6 +591,7 @@ def compile_problem(problem: Problem, mode: Mode | str = Mode.SHORTFALL) -> Comp
         today=today,
         bounded=bounded,
         curve_end=end,
+        staff_top=staff_top,
     )
     return _check_feasible(compiled)
 

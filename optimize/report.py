@@ -139,7 +139,7 @@ def fund_value(c: Compiled, posts: np.ndarray, funds: np.ndarray) -> FundValue:
     share = problem.purchase_share
     total = float(funds.sum())
     fund_staff = c.k * funds
-    staff_top = c.x0 + c.u_top  # serving staff-equivalents from which the aimed level is flat
+    staff_top = c.staff_top  # serving staff-equivalents from which the aimed level is flat
     serving = posts - c.nonserving + fund_staff
     flat_staff = np.minimum(fund_staff, np.maximum(0.0, serving - staff_top))
     flat_yuan = float(flat_staff.sum() / c.k) * share if c.k > 0 else 0.0
@@ -200,7 +200,10 @@ def unmet(c: Compiled, posts: np.ndarray, funds: np.ndarray) -> tuple[Unmet, ...
             )
         elif c.mode is Mode.SHORTFALL:
             reason = "the pool runs out" + (
-                f": {needed} more posts would lift it to {c.target[i]:.2f}" if needed else ""
+                f": {needed} more post{'s' if needed != 1 else ''} would lift it to "
+                f"{c.target[i]:.2f}"
+                if needed
+                else ""
             )
         else:
             reason = "the constraints leave it short"

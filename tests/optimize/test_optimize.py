@@ -106,17 +106,7 @@ def brute_force(problem: Problem) -> float:
     return allocation_oracle.brute_force(problem, K)
 
 
-def hand_case() -> Problem:
-    return Problem(
-        communities=(
-            CommunitySpec("a", Curve([0, 1, 2, 3], [0, 0.5, 0.8, 0.9]), 1.0, 1.0, 0, None, 0),
-            CommunitySpec("b", Curve([0, 1, 2, 3], [0, 0.4, 0.7, 0.8]), 1.0, 1.0, 0, None, 0),
-        ),
-        posts_pool=3,
-        fund_pool_yuan=50_000.0,
-        floor_share=None,  # the hand solution below has no floors
-        **MONEY,
-    )
+hand_case = allocation_oracle.hand_case
 
 
 # --- the hand-solved case -------------------------------------------------------------------------

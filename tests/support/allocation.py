@@ -21,8 +21,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from hypothesis import strategies as st
 
-from jiedao.optimize import CommunitySpec, Problem
+from jiedao.optimize import CommunitySpec, Curve, Problem
+
+K = 1e-5  # one staff-equivalent per ¥100,000 in the generated problems
 
 
 def aimed_points(spec: CommunitySpec, aim: str = "lower", margin: float = 0.0) -> list[float]:
@@ -122,3 +125,72 @@ def plan_value(
         level = level_at(s, p - s.nonserving_posts + k * f, points)
         out += s.weight * (max(0.0, s.target - level) + problem.floor_weight * max(0.0, fl - level))
     return out
+
+
+def hand_case() -> Problem:
+    """The hand-solved case of tests/optimize/test_optimize.py (its comment works it out)."""
+    return Problem(
+        communities=(
+            CommunitySpec("a", Curve([0, 1, 2, 3], [0, 0.5, 0.8, 0.9]), 1.0, 1.0, 0, None, 0),
+            CommunitySpec("b", Curve([0, 1, 2, 3], [0, 0.4, 0.7, 0.8]), 1.0, 1.0, 0, None, 0),
+        ),
+        posts_pool=3,
+        fund_pool_yuan=50_000.0,
+        floor_share=None,  # the hand solution below has no floors
+        purchase_share=1.0,
+        hour_price_yuan=1.0,
+        hours_per_post_year=100_000.0,
+    )
+
+
+# --- generated problems -------------------------------------------------------------------------
+
+
+@st.composite
+def measured_curves(draw: st.DrawFn, max_points: int = 5) -> Curve:
+    """Any shape: S-shaped, concave, flat stretches and dips (noise), optional half-widths."""
+    size = draw(st.integers(2, max_points))
+    steps = draw(
+        st.lists(
+            st.one_of(st.just(0.0), st.floats(-0.08, 0.5)), min_size=size - 1, max_size=size - 1
+        )
+    )
+    start = draw(st.floats(0.0, 0.3))
+    level = np.clip(start + np.concatenate([[0.0], np.cumsum(steps)]), 0.0, 1.0)
+    level = np.round(level, 3)
+    ci = None
+    if draw(st.booleans()):
+        ci = np.round(draw(st.lists(st.floats(0.0, 0.1), min_size=size, max_size=size)), 3)
+    return Curve(np.arange(size, dtype=float), level, ci)
+
+
+@st.composite
+def measured_problems(draw: st.DrawFn, max_communities: int = 3, funds: bool = True) -> Problem:
+    n = draw(st.integers(1, max_communities))
+    communities = []
+    for i in range(n):
+        floor = draw(st.integers(0, 2))
+        maximum = draw(st.one_of(st.none(), st.integers(floor, floor + 3)))
+        communities.append(
+            CommunitySpec(
+                id=f"c{i}",
+                curve=draw(measured_curves()),
+                target=draw(st.floats(0.3, 1.0)),
+                weight=draw(st.floats(0.5, 3.0)),
+                posts_floor=floor,
+                posts_max=maximum,
+                nonserving_posts=draw(st.integers(0, floor)),
+            )
+        )
+    floors = sum(c.posts_floor for c in communities)
+    extra = draw(st.sampled_from([0.0, 30_000.0, 120_000.0, 250_000.0])) if funds else 0.0
+    return Problem(
+        communities=tuple(communities),
+        posts_pool=floors + draw(st.integers(0, 5)),
+        fund_pool_yuan=extra,
+        floor_share=draw(st.sampled_from([None, 0.5, 0.8])),
+        aim=draw(st.sampled_from(["lower", "mean"])),
+        purchase_share=1.0,
+        hour_price_yuan=1.0,
+        hours_per_post_year=100_000.0,
+    )
