@@ -297,11 +297,56 @@ def _posts_dual(h: np.ndarray, posts: int) -> tuple[float, float, np.ndarray]:
 
 
 def _posts_step(values: _Values, fund_units: np.ndarray, count: int) -> np.ndarray:
-    """Posts above the floors for fixed funds: the single-pool knapsack over 0..cap posts."""
+    """Posts above the floors for fixed funds: the single-pool knapsack over 0..cap posts,
+    then improved by moving posts between communities."""
     v = values.posts_values(fund_units)
     cost = np.where(np.isfinite(v), values.grid, np.inf)
     amount, _ = knapsack(cost, np.where(np.isfinite(v), v, 0.0), float(count), whole=True)
-    return np.rint(amount).astype(np.int64)
+    extra = np.rint(amount).astype(np.int64)
+    return improve_posts(v, extra, count)
+
+
+SWAP_STEPS = 3  # posts moved at once (a flat stretch of an S-shaped curve needs several)
+
+
+def improve_posts(v: np.ndarray, extra: np.ndarray, count: int, rounds: int = 500) -> np.ndarray:
+    """Local search: give ``q`` posts (1..SWAP_STEPS) from the community that loses least to
+    the one that gains most, or from the pool while any are left, while that gains."""
+    n, width = v.shape
+    rows = np.arange(n)
+    extra = extra.copy()
+    for _ in range(rounds):
+        here = v[rows, extra]
+        left = count - int(extra.sum())
+        best_move: tuple[float, int, int, int] | None = None
+        for q in range(1, SWAP_STEPS + 1):
+            up = np.where(extra + q < width, v[rows, np.minimum(extra + q, width - 1)], -np.inf)
+            gain = up - here
+            down = np.where(extra >= q, v[rows, np.maximum(extra - q, 0)], -np.inf)
+            loss = here - down
+            j = int(np.argmax(gain))
+            if not np.isfinite(gain[j]) or gain[j] <= 1e-12:
+                continue
+            if left >= q:
+                candidate = (float(gain[j]), -1, j, q)
+            else:
+                loss_j = loss.copy()
+                loss_j[j] = np.inf
+                i = int(np.argmin(loss_j))
+                if not np.isfinite(loss_j[i]):
+                    continue
+                candidate = (float(gain[j] - loss_j[i]), i, j, q)
+            if candidate[0] > 1e-12 * max(1.0, abs(float(here[j]))) and (
+                best_move is None or candidate[0] > best_move[0]
+            ):
+                best_move = candidate
+        if best_move is None:
+            break
+        _, i, j, q = best_move
+        extra[j] += q
+        if i >= 0:
+            extra[i] -= q
+    return extra
 
 
 def _funds_step(c: Compiled, values: _Values, extra: np.ndarray, budget: float) -> np.ndarray:

@@ -67,6 +67,12 @@ class LinearModel:
     offset: float = 0.0  # objective constant (model units)
     binaries: int = 0
     scale: float = 1.0  # model objective units -> ours (yuan in cost mode)
+    # per community: its segment columns, their lengths and slopes, its binaries (a start)
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=list
+    )
+    short_cols: np.ndarray | None = None
+    deep_cols: np.ndarray | None = None  # -1 where a community has no floor column
 
     @property
     def num_col(self) -> int:
@@ -82,6 +88,28 @@ class LinearModel:
         posts = np.rint(x[: c.size]).astype(np.int64)
         funds = np.round(x[c.size : 2 * c.size] * WAN, 6)
         return np.clip(posts, c.lo, c.hi), np.maximum(funds, c.fund_floor)
+
+    def solution_for(self, posts: np.ndarray, funds: np.ndarray) -> np.ndarray:
+        """A full column vector for an allocation (a start for the MILP): segments filled in
+        order up to the units, binaries where a segment is full, shortfalls read off."""
+        c = self.compiled
+        x = np.zeros(self.num_col)
+        x[: c.size] = posts
+        x[c.size : 2 * c.size] = funds / WAN
+        if self.short_cols is None or self.deep_cols is None:
+            return x
+        units = c.units(posts, funds)
+        for i, (cols, lengths, slopes, binaries) in enumerate(self.pieces):
+            fill = np.clip(units[i] - (np.cumsum(lengths) - lengths), 0.0, lengths)
+            x[cols] = fill
+            if binaries.size:
+                x[binaries] = (fill[:-1] >= lengths[:-1] - 1e-12).astype(float)
+                x[cols[1:]] = np.where(x[binaries] > 0, fill[1:], 0.0)
+            level = c.aim[i, 0] + float(slopes @ x[cols])
+            x[self.short_cols[i]] = max(0.0, c.target[i] - level)
+            if self.deep_cols[i] >= 0:
+                x[self.deep_cols[i]] = max(0.0, c.floor[i] - level)
+        return x
 
     def rhs(self, name: str) -> float:
         """Right-hand side of a named row in its natural unit (posts, yuan)."""
@@ -198,6 +226,8 @@ def build_model(c: Compiled) -> LinearModel:
     )
     offset = c.lo + k10 * floor_wan  # u = posts + k10 funds - offset
     binaries = 0
+    pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    short_cols = deep_cols = None
 
     def named(name: str, row: int, unit: str) -> None:
         names[name] = row
@@ -213,6 +243,7 @@ def build_model(c: Compiled) -> LinearModel:
         deep = columns.add(c.weight[deep_rows] * c.floor_weight, 0.0, deep_gap[deep_rows])
         deep_of = np.full(n, -1)
         deep_of[deep_rows] = deep
+        short_cols, deep_cols = short, deep_of
         d = columns.add(np.zeros(seg_rows.size), 0.0, seg_len)
         order = np.argsort(seg_rows, kind="stable")
         bounds = np.searchsorted(seg_rows[order], np.arange(n + 1))
@@ -238,12 +269,14 @@ def build_model(c: Compiled) -> LinearModel:
                     deep_gap[i],
                     INF,
                 )
+            z = np.zeros(0, dtype=np.int64)
             if not concave[i] and mine.size > 1:
                 z = columns.add(np.zeros(mine.size - 1), 0.0, 1.0, integer=True)
                 binaries += z.size
                 for j in range(mine.size - 1):
                     rows.add([mine[j], z[j]], [1.0, -lengths[j]], 0.0, INF)
                     rows.add([mine[j + 1], z[j]], [1.0, -lengths[j + 1]], -INF, 0.0)
+            pieces.append((mine, lengths, slopes, z))
         assert problem.posts_pool is not None
         usable = float(problem.posts_pool - problem.posts_reserve)
         row = rows.add(posts, np.ones(n), usable if problem.posts_pool_exact else -INF, usable)
@@ -280,6 +313,9 @@ def build_model(c: Compiled) -> LinearModel:
         offset=0.0,
         binaries=binaries,
         scale=WAN if cost_mode else 1.0,
+        pieces=pieces,
+        short_cols=short_cols,
+        deep_cols=deep_cols,
     )
 
 
@@ -313,6 +349,8 @@ class HighsSession:
             h.setOptionValue("threads", 1)
             h.setOptionValue("mip_rel_gap", 1e-9)
             h.setOptionValue("mip_abs_gap", 1e-10)
+            if relax:  # see optimize.solve.make_solver: presolve can stall on these LPs
+                h.setOptionValue("presolve", "off")
             if time_limit is not None:
                 h.setOptionValue("time_limit", float(time_limit))
             lp = highspy.HighsLp()
@@ -368,6 +406,13 @@ class HighsSession:
         duals = None if is_mip else np.asarray(solution.row_dual, dtype=float)
         return Solution(ours, x, float(info.objective_function_value), bound, duals, text, self)
 
+    def set_start(self, x: np.ndarray) -> None:
+        """Give the MILP a starting solution (an incumbent from the decomposition)."""
+        solution = self._highspy.HighsSolution()
+        solution.col_value = list(map(float, x))
+        solution.value_valid = True
+        self.highs.setSolution(solution)
+
     def set_rhs(self, name: str, value: float) -> None:
         """Move a named row's right-hand side (natural units: posts, yuan)."""
         model = self.model
@@ -396,11 +441,19 @@ class HighsSession:
 
 
 def solve_model(
-    model: LinearModel, solver: str, *, relax: bool = False, time_limit: float | None = None
+    model: LinearModel,
+    solver: str,
+    *,
+    relax: bool = False,
+    time_limit: float | None = None,
+    start: np.ndarray | None = None,
 ) -> Solution:
-    """Solve with HiGHS through highspy, or through PuLP for any other solver."""
+    """Solve with HiGHS through highspy (from ``start`` when given), or through PuLP for any
+    other solver."""
     if solver == "HiGHS":
         session = HighsSession(model, relax=relax, time_limit=time_limit)
+        if start is not None:
+            session.set_start(start)
         return session.run()
     return _solve_pulp(model, solver, relax=relax, time_limit=time_limit)
 

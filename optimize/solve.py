@@ -144,8 +144,17 @@ def solver_name(name: str) -> str:
 def make_solver(name: str, *, mip: bool = True, time_limit: float | None = None) -> pulp.LpSolver:
     canonical = solver_name(name)
     if canonical == "HiGHS":
+        # presolve off for LPs: HiGHS's presolve stalls for minutes on the relaxation at a
+        # posts pool equal to the floors, which simplex alone solves in milliseconds
+        extra = {} if mip else {"presolve": "off"}
         return pulp.HiGHS(
-            msg=False, mip=mip, timeLimit=time_limit, gapRel=1e-9, gapAbs=1e-10, threads=1
+            msg=False,
+            mip=mip,
+            timeLimit=time_limit,
+            gapRel=1e-9,
+            gapAbs=1e-10,
+            threads=1,
+            **extra,
         )
     if canonical == "PULP_CBC_CMD":
         # PuLP 3.3 deprecates the bundled CBC in favour of a separately installed one; the
@@ -172,8 +181,9 @@ def pulp_status(prob: pulp.LpProblem) -> Status:
 
 # --- the result -----------------------------------------------------------------------------------
 
-MILP_LIMIT = 2_000  # communities: the MILP takes over where the decomposition is not certified
+MILP_LIMIT = 500  # communities: the MILP takes over where the decomposition is not certified
 CERTIFIED_GAP = 1e-9  # relative gap at which an allocation counts as optimal
+FALLBACK_TIME_S = 60.0  # time limit of the MILP when it takes over from the decomposition
 
 
 @dataclass(frozen=True)
@@ -289,14 +299,19 @@ class FirstStage:
 
 
 def first_stage(
-    c: Compiled, method: str, solver: str = "HiGHS", time_limit: float | None = None
+    c: Compiled,
+    method: str,
+    solver: str = "HiGHS",
+    time_limit: float | None = None,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> FirstStage | Status:
     """The penalised shortfall (or cost) minimised by ``method``; a Status when unsolved."""
     problem = c.problem
     if method == "milp":
         name = solver_name(solver)
         model = build_model(c)
-        solution = solve_model(model, name, time_limit=time_limit)
+        x = None if start is None else model.solution_for(*start)
+        solution = solve_model(model, name, time_limit=time_limit, start=x)
         if solution.status is Status.INFEASIBLE:
             raise InfeasibleError(describe_infeasible(c), infeasible_requirement(c))
         if solution.x is None:
@@ -327,6 +342,34 @@ def first_stage(
         bound = c.objective(posts, funds) if exact else None
         return FirstStage(posts, funds, bound, None, None, "", {}, 0)
     raise ValueError(f"unknown method {method!r}; use auto, milp, decompose, separable or greedy")
+
+
+def _better(c: Compiled, decomposed: FirstStage, exact: FirstStage) -> FirstStage:
+    """The MILP's answer, or the decomposition's where the MILP stopped short of it; the best
+    of both bounds."""
+    bounds = [b for b in (decomposed.bound, exact.bound) if b is not None]
+    bound = max(bounds) if bounds else None
+    if c.objective(exact.posts, exact.funds) <= c.objective(decomposed.posts, decomposed.funds):
+        return FirstStage(
+            exact.posts,
+            exact.funds,
+            bound,
+            exact.status,
+            exact.solver,
+            exact.log,
+            decomposed.multipliers,
+            exact.binaries,
+        )
+    return FirstStage(
+        decomposed.posts,
+        decomposed.funds,
+        bound,
+        None,
+        exact.solver,
+        exact.log,
+        decomposed.multipliers,
+        exact.binaries,
+    )
 
 
 def solve(
@@ -364,9 +407,10 @@ def solve_compiled(
         assert isinstance(stage, FirstStage)
         objective = c.objective(stage.posts, stage.funds)
         if stage.bound is None or objective - stage.bound > CERTIFIED_GAP * max(objective, 1e-12):
-            exact = first_stage(c, "milp", solver, time_limit)
+            limit = FALLBACK_TIME_S if time_limit is None else time_limit
+            exact = first_stage(c, "milp", solver, limit, start=(stage.posts, stage.funds))
             if isinstance(exact, FirstStage):
-                stage, method = exact, "milp"
+                stage, method = _better(c, stage, exact), "milp"
     finished = time.perf_counter()
     if isinstance(stage, Status):
         return Result(
