@@ -18,7 +18,11 @@ rule stops).
 **Ranges without a re-solve per probe.** Where the prices hold, the right-hand-side range over
 which each holds comes from HiGHS's own ranging (``Highs.getRanging``, one call after the LP
 solve, through highspy; PuLP does not expose it): the interval over which the optimal basis, and
-so the price, stays. ``range_method="probe"`` keeps the older way (cutting planes on the LP value,
+so the relaxation's price, stays. That is the relaxation's range: inside it the integer value
+lies on or above the price's line. For the posts pool, where the sweep below applies, the range
+is the integer problem's own (``ShadowPrice.range_source == "sweep"``): a relaxation's price of 0
+"holding from 313.16 posts" while the integer minimum is 326 cannot be printed.
+``range_method="probe"`` keeps the older way (cutting planes on the LP value,
 one LP re-solve per probe) for comparison. For the integer problem, the *value of the posts pool*
 is computed once by a sweep: where the posts are the only pool that moves and the communities are
 separable (no group caps), a dynamic programme over the communities (max-plus convolution of each
@@ -78,6 +82,7 @@ class ShadowPrice:
     lower: float | None  # the right-hand side (posts or yuan) over which ``value`` holds
     upper: float | None
     source: str  # "lp_relaxation" or "lagrangian"
+    range_source: str = ""  # "sweep" (the integer value, exact), "highs_ranging", "probe"
 
 
 @dataclass(frozen=True)
@@ -170,13 +175,20 @@ def _marginals(
         fund_pool_yuan=float(c.fund_floor.sum()) + c.extra_funds + fund_step
     )
     marginal_funds = value - _objective(more_funds, solver, method)
-    if sweep_applies(c):
+    if sweep_applies(c) and c.size <= LP_LIMIT:
         pool = problem.posts_pool
-        sweep = post_values(c, pool + 1)
+        window = max(50, pool // 10)
+        sweep = post_values(c, max(pool + 1, min(saturation(c), pool + window)))
         marginal_post = float(sweep[pool] - sweep[pool + 1])
         return marginal_post, marginal_funds, "sweep", _holds(sweep, pool, marginal_post)
     more_posts = problem.with_pools(posts_pool=problem.posts_pool + 1)
     return value - _objective(more_posts, solver, method), marginal_funds, "resolve", None
+
+
+def saturation(c: Compiled) -> int:
+    """The posts pool beyond which no community's aimed level rises any more."""
+    cap = np.minimum(c.room, np.ceil(c.u_top + 1e-9)).astype(np.int64)
+    return int(c.lo.sum()) + c.problem.posts_reserve + int(cap.sum())
 
 
 def _objective(problem: Problem, solver: str, method: str) -> float:
@@ -229,7 +241,15 @@ def _analyse_lp(
             rhs = model.rhs(name)
             to_natural = WAN if model.units[name] == "¥10,000" else 1.0
             lower = upper = None
-            if ranging is not None:
+            price_range = range_source
+            if name == "posts_pool" and holds is not None:
+                # the integer problem's own range, from the sweep: pools a..b where one more
+                # post is worth the price, so the value is linear from a to b + 1
+                lower, upper = float(holds[0]), float(holds[1] + 1)
+                if abs(price) <= 1e-12:  # tight at 0: the relaxation, below the integer
+                    upper = math.inf  # value, never improves with more, so neither does it
+                price_range = "sweep"
+            elif ranging is not None:
                 lower = _finite(ranging.row_bound_dn.value_[row]) * to_natural + 0.0
                 upper = _finite(ranging.row_bound_up.value_[row]) * to_natural + 0.0
                 if abs(price) <= 1e-12:  # slack: more never helps
@@ -245,6 +265,7 @@ def _analyse_lp(
                 lower=lower,
                 upper=upper,
                 source="lp_relaxation",
+                range_source=price_range if (lower is not None or upper is not None) else "",
             )
     elif tight is None:
         note = (
@@ -489,7 +510,7 @@ def pool_frontier(
     weights = c.weight / c.weight.sum() if c.weight.sum() > 0 else np.full(c.size, 1 / c.size)
     if pool == "posts" and sweep_applies(c):
         floors = int(c.lo.sum()) + problem.posts_reserve
-        saturate = floors + int(np.minimum(c.room, np.ceil(c.u_top + 1e-9)).sum())
+        saturate = saturation(c)
         wanted = (
             list(range(floors, saturate + 1))
             if values is None

@@ -145,3 +145,20 @@ def test_the_frontier_places_every_post_and_matches_solve() -> None:
         result = solve(with_funds.with_pools(fund_pool_yuan=point.pool))
         assert point.source == "solve" and point.objective == pytest.approx(result.objective)
     assert solved[0].marginal is not None and solved[0].marginal >= 0
+
+
+def test_a_price_of_zero_holds_from_the_integer_minimum_not_the_relaxations() -> None:
+    # Two communities 0 -> 0.5 -> 1.0 over two staff, target 0.75: each needs 2 whole posts, so
+    # every target is met from a pool of 4; divisible posts (the relaxation) would meet them from
+    # 3 (1.5 each). At a pool of 6 the relaxation is tight (both 0) and its price 0 is right, but
+    # its range reaches down to 3; the sweep's range starts at 4, where the integer one does.
+    curve = Curve([0, 1, 2], [0.0, 0.5, 1.0])
+    communities = tuple(CommunitySpec(n, curve, 0.75, 1.0, 0, None, 0) for n in "ab")
+    problem = Problem(communities, posts_pool=6, floor_share=None, **MONEY)
+    sensitivity = analyse(problem)
+    assert sensitivity.relaxation_tight is True
+    price = sensitivity.shadow_prices["posts_pool"]
+    assert price.value == 0.0 and price.range_source == "sweep"
+    assert (price.lower, price.upper) == (4.0, float("inf"))
+    assert solve(problem.with_pools(posts_pool=3)).objective == pytest.approx(0.25)
+    assert solve(problem.with_pools(posts_pool=4)).objective == 0.0
