@@ -1,28 +1,40 @@
 """Response curves: how a community's service level grows with its staff.
 
 A response curve gives, at a few staffing levels, the community's service level: the share of its
-demand that meets the target (0-1). Staff are *staff-equivalents*: serving posts plus purchased
-service hours converted at the hours of a post-year. Between measured points the level is the
-linear interpolation; beyond the last point it stays at the last level (more staff than the curve
-knows about earns nothing).
+demand that meets the target (0-1), with an optional 95% half-width (``ci95``) or an explicit lower
+95% bound (``lower``) per point. Staff are *staff-equivalents*: serving posts plus purchased service
+hours converted at the hours of a post-year. Between measured points the level is the linear
+interpolation of the two neighbouring points; beyond the last point it stays at the last level
+(more staff than the curve knows about earns nothing); below the first point the curve says
+nothing, and the optimiser never staffs a community below it.
 
-The optimiser needs curves that are **non-decreasing** (more staff never hurts) and **concave**
-(each extra staff-equivalent helps no more than the one before). With those two properties the
-allocation problem is a separable concave maximisation: the LP over the curve's segments is exact,
-a greedy marginal allocation is exact for a single pool, and Lagrangian decomposition has a small,
-certified gap. Measured curves are noisy, so :func:`fit_concave` makes them so:
+**Exact on the measured points** (the optimiser's default, ``shape="measured"``). Measured points
+are noisy, and near a queueing cliff they are S-shaped: the level rises slowly, then steeply, then
+flattens (0.16 -> 0.55 -> 0.99 over two posts). The optimiser allocates on the points themselves,
+made monotone *without lifting any point*: :meth:`Curve.monotone` lowers each point to the smallest
+level measured at or above its staffing (a running minimum from the right), so a dip caused by
+noise pulls the points before it down to it and nothing is ever promised that a larger staffing did
+not show. A curve that already is non-decreasing comes back unchanged. The allocation over such
+curves is not concave; :mod:`optimize.milp` solves it exactly (one binary per curve segment) and
+:mod:`optimize.decompose` with a certified gap.
+
+**The lower bound.** The check judges "met" on the lower 95% bound of a community's level, so the
+optimiser aims at the curve's lower bound (:attr:`Curve.lower`: the given bounds, else
+``level - ci95``, else the level itself), made monotone the same way (:meth:`Curve.bound`).
+
+**The concave fit** (``shape="concave"``, kept as an option): :func:`fit_concave` makes the points
+monotone and concave, which is what the old allocation needed, at the price of promising service
+the simulation did not show where the curve is S-shaped: :func:`lift` says by how much.
 
 ``method="lsq"`` (the default, for simulated or observed points)
     the weighted least-squares projection of the points onto the monotone concave sequences on the
     same staff grid: minimise ``sum w_j (z_j - y_j)**2`` subject to non-increasing, non-negative
     slopes. Written with slopes ``s_j = t_j + t_{j+1} + ...`` (``t >= 0``) it is a bounded linear
     least-squares problem, solved exactly by ``scipy.optimize.lsq_linear`` (BVLS). Weights are the
-    inverse variances ``(1.96 / ci95)**2`` when confidence intervals are known. We prefer it to
-    isotonic regression followed by the least concave majorant because the majorant lies *above*
-    the data, so every noisy bump would promise service the simulation did not show; the projection
-    is unbiased where the true curve is concave, and a curve that already is monotone and concave
-    comes back unchanged (it is its own projection). Levels above 1 are clipped, which keeps the
-    fit monotone and concave.
+    inverse variances ``(1.96 / ci95)**2`` when confidence intervals are known. A curve that already
+    is monotone and concave comes back unchanged (it is its own projection). Levels above 1 are
+    clipped, which keeps the fit monotone and concave. On an S-shaped curve it lifts the points at
+    the foot of the cliff (Jilu 1 at 6 staff: 0.138 -> 0.469).
 
 ``method="majorant"``
     isotonic regression (pool-adjacent-violators) and then the least concave majorant (the upper
@@ -48,13 +60,20 @@ import numpy as np
 TOLERANCE = 1e-9
 
 
+def running_min_right(values: np.ndarray) -> np.ndarray:
+    """Each value lowered to the smallest value at or after it (along the last axis)."""
+    return np.minimum.accumulate(np.asarray(values, dtype=float)[..., ::-1], axis=-1)[..., ::-1]
+
+
 @dataclass(frozen=True, eq=False)
 class Curve:
-    """Service level (0-1) at increasing staff-equivalents, with optional 95% CI half-widths."""
+    """Service level (0-1) at increasing staff-equivalents, with optional 95% CI half-widths or
+    explicit lower 95% bounds (``lower`` wins when both are given)."""
 
     staff: np.ndarray
     level: np.ndarray
     ci95: np.ndarray | None = None
+    lower_bound: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         staff = np.array(self.staff, dtype=float)
@@ -67,22 +86,27 @@ class Curve:
             raise ValueError(f"curve staff must be strictly increasing, got {staff.tolist()}")
         if staff[0] < 0:
             raise ValueError(f"curve staff must be >= 0, got {staff[0]:g}")
-        low, high = level.min(), level.max()
-        if low < -TOLERANCE or high > 1 + TOLERANCE:
-            raise ValueError(f"service levels must lie in 0-1, got {level.tolist()}")
-        if low < 0 or high > 1:
-            level = level.clip(0.0, 1.0)
+        level = _unit_interval(level, "service levels")
         ci95 = None
         if self.ci95 is not None:
             ci95 = np.array(self.ci95, dtype=float)
             if ci95.shape != staff.shape:
                 raise ValueError("ci95 must have one value per staff level")
+            ci95 = np.where(np.isfinite(ci95), np.maximum(ci95, 0.0), 0.0)
             ci95.flags.writeable = False
+        bound = None
+        if self.lower_bound is not None:
+            bound = np.array(self.lower_bound, dtype=float)
+            if bound.shape != staff.shape:
+                raise ValueError("lower bounds must have one value per staff level")
+            bound = np.minimum(_unit_interval(bound, "lower bounds"), level)
+            bound.flags.writeable = False
         staff.flags.writeable = False
         level.flags.writeable = False
         object.__setattr__(self, "staff", staff)
         object.__setattr__(self, "level", level)
         object.__setattr__(self, "ci95", ci95)
+        object.__setattr__(self, "lower_bound", bound)
 
     def __call__(self, staff: float | np.ndarray) -> float | np.ndarray:
         """Level at any staff-equivalents: linear between points, flat beyond the ends."""
@@ -100,6 +124,20 @@ class Curve:
     def max_level(self) -> float:
         return float(self.level[-1] if self.is_monotone() else self.level.max())
 
+    @property
+    def has_bounds(self) -> bool:
+        """Whether the curve knows its uncertainty (half-widths or lower bounds)."""
+        return self.ci95 is not None or self.lower_bound is not None
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Lower 95% bound per point: as given, else ``level - ci95`` (clipped), else the level."""
+        if self.lower_bound is not None:
+            return self.lower_bound
+        if self.ci95 is not None:
+            return np.clip(self.level - self.ci95, 0.0, 1.0)
+        return self.level
+
     def slopes(self) -> np.ndarray:
         """Level gained per staff-equivalent on each segment."""
         return np.diff(self.level) / np.diff(self.staff)
@@ -110,9 +148,40 @@ class Curve:
     def is_concave(self, tol: float = TOLERANCE) -> bool:
         return bool(np.all(np.diff(self.slopes()) <= tol))
 
+    def monotone(self) -> Curve:
+        """This curve made non-decreasing without lifting any point: each level (and each lower
+        bound) lowered to the smallest measured at or above its staffing."""
+        if self.is_monotone(tol=0.0) and (
+            self.lower_bound is None or bool(np.all(np.diff(self.lower_bound) >= 0))
+        ):
+            return self
+        level = running_min_right(self.level)
+        bound = None if not self.has_bounds else running_min_right(self.lower)
+        return Curve(self.staff, level, self.ci95, bound)
+
+    def bound(self) -> Curve:
+        """The lower 95% bound as a curve of its own, made monotone without lifting."""
+        return Curve(self.staff, running_min_right(self.lower))
+
     def concave(self, method: Literal["lsq", "majorant"] = "lsq") -> Curve:
         """This curve made monotone and concave (see the module docstring)."""
         return fit_concave(self.staff, self.level, ci95=self.ci95, method=method)
+
+
+def _unit_interval(values: np.ndarray, what: str) -> np.ndarray:
+    low, high = values.min(), values.max()
+    if low < -TOLERANCE or high > 1 + TOLERANCE:
+        raise ValueError(f"{what} must lie in 0-1, got {values.tolist()}")
+    if low < 0 or high > 1:
+        values = values.clip(0.0, 1.0)
+    return values
+
+
+def lift(raw: Curve | np.ndarray, shaped: Curve | np.ndarray) -> float:
+    """How far ``shaped`` lies above ``raw`` at the measured points (0 when it lifts none)."""
+    a = raw.level if isinstance(raw, Curve) else np.asarray(raw, dtype=float)
+    b = shaped.level if isinstance(shaped, Curve) else np.asarray(shaped, dtype=float)
+    return float(max(0.0, np.max(b - a)))
 
 
 def fit_concave(

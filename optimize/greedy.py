@@ -1,23 +1,18 @@
-"""Greedy marginal allocation: exact for one pool over separable concave curves.
+"""Greedy marginal allocation: the quick reference, exact for one pool over concave curves only.
 
-Give the posts of a pool one at a time, each to the community where it raises the objective most.
-When every community's value is concave in its posts, the marginal gains of a community fall as it
-gets more, so the greedy choice never has to be undone: the posts it hands out are exactly the
-``R`` largest marginal gains over all communities, and that allocation is optimal (the classical
-result for separable concave resource allocation, e.g. Ibaraki & Katoh, *Resource Allocation
-Problems*, 1988). :func:`greedy_heap` is the textbook version with a heap of each community's next
-gain; :func:`greedy_posts` picks the same ``R`` largest gains at once with ``numpy.argpartition``,
-which is what makes 100,000 communities take a fraction of a second.
+Give the posts of a pool one at a time, each to the community where one more post raises the
+value most. When every community's value is concave in its posts the marginal gains of a community
+fall as it gets more, the greedy choice never has to be undone and the allocation is optimal (the
+classical result for separable concave resource allocation, e.g. Ibaraki & Katoh, *Resource
+Allocation Problems*, 1988): :func:`take_largest` then picks the ``R`` largest gains at once with
+``numpy.argpartition``. On an S-shaped curve one post near the foot of the cliff gains little and
+the next ones much: the greedy never climbs it, which is why the exact methods
+(:mod:`optimize.milp`, :mod:`optimize.decompose`) exist. :func:`greedy_heap` is the textbook
+version with a heap of each community's next single-post gain, valid on any curve as a heuristic.
 
-The value here is the weighted *served* level ``w_i * min(level_i, target_i)``: maximising its sum
-is minimising the weighted shortfall. Capping at the target keeps it concave (a minimum of concave
-functions) and stops the allocation from buying service a community does not need.
-
-Funds above the floors are a second, continuous pool: for fixed posts, :func:`water_fill` pours
-them into the steepest curve segments first (value per yuan), which is exact for that pool alone.
-Posts greedy at floor funds followed by water-filling (:func:`greedy`) is the quick reference the
-benchmark compares against; with both pools it is only a heuristic, and the Lagrangian
-decomposition in :mod:`optimize.decompose` is what certifies a gap.
+The value here is :meth:`optimize.model.Compiled.served`: maximising its sum is minimising the
+penalised shortfall. Funds above the floors are then given by the single-pool knapsack of
+:mod:`optimize.decompose` for the posts chosen.
 """
 
 from __future__ import annotations
@@ -29,38 +24,33 @@ import numpy as np
 from jiedao.optimize.model import Compiled
 
 
-def served_matrix(c: Compiled, units: np.ndarray | None = None) -> np.ndarray:
-    """``w * min(level, target)`` at ``units`` (n x m), or on the grid when ``units`` is None."""
-    if units is None:
-        level = c.levels
-    else:
-        u = np.clip(units, 0.0, c.grid - 1)
-        j = np.minimum(np.floor(u).astype(np.int64), c.grid - 2)
-        left = np.take_along_axis(c.levels, j, axis=1)
-        right = np.take_along_axis(c.levels, j + 1, axis=1)
-        level = left + (right - left) * (u - j)
-    return c.weight[:, None] * np.minimum(level, c.target[:, None])
+def posts_grid(c: Compiled) -> int:
+    """Number of post counts (0..G-1 above the floors) over which any value can still rise."""
+    cap = np.minimum(c.room, np.ceil(c.u_top + 1e-9)).astype(np.int64)
+    return int(max(1, cap.max())) + 1
+
+
+def served_matrix(c: Compiled, extra_units: np.ndarray | None = None) -> np.ndarray:
+    """Value at 0..G-1 posts above the floors (n x G), funds above the floors in ``extra_units``."""
+    steps = np.arange(posts_grid(c), dtype=float)[None, :]
+    units = steps + (0.0 if extra_units is None else extra_units[:, None])
+    return c.served(c.level_at(np.broadcast_to(units, (c.size, steps.shape[1]))))
 
 
 def post_gains(c: Compiled, extra_units: np.ndarray | None = None) -> np.ndarray:
-    """Gain of the (p+1)-th post above the floor, p = 0..G-2; -inf where the maximum forbids it.
-
-    ``extra_units`` holds each community's funds above the floor, in posts, kept fixed.
-    """
-    steps = np.arange(c.grid, dtype=float)[None, :]
-    units = None if extra_units is None else steps + extra_units[:, None]
-    gains = np.diff(served_matrix(c, units), axis=1)
-    room = (c.hi - c.lo)[:, None]
-    gains[steps[:, :-1] >= room] = -np.inf
+    """Gain of the (p+1)-th post above the floor, p = 0..G-2; -inf where the maximum forbids it."""
+    gains = np.diff(served_matrix(c, extra_units), axis=1)
+    steps = np.arange(gains.shape[1])[None, :]
+    gains[steps >= c.room[:, None]] = -np.inf
     return gains
 
 
 def take_largest(gains: np.ndarray, count: int) -> np.ndarray:
     """How many of each row's leading gains belong to the ``count`` largest positive gains.
 
-    Rows are non-increasing (concave values), so the ``count`` largest entries anywhere are each
-    row's first ones: find the threshold value, take what lies above it in every row, and share
-    out the ties at the threshold in row order.
+    Rows must be non-increasing (concave values): then the ``count`` largest entries anywhere are
+    each row's first ones: find the threshold value, take what lies above it in every row, and
+    share out the ties at the threshold in row order.
     """
     positive = gains > 0
     available = int(np.count_nonzero(positive))
@@ -82,21 +72,13 @@ def fill_exact(c: Compiled, extra: np.ndarray, count: int) -> np.ndarray:
     missing = count - int(extra.sum())
     if missing <= 0:
         return extra
-    room = np.minimum(c.hi - c.lo - extra, missing)
+    room = np.minimum(c.room - extra, missing)
     before = np.cumsum(room) - room
     return extra + np.clip(missing - before, 0, room)
 
 
-def greedy_posts(c: Compiled, count: int, extra_units: np.ndarray | None = None) -> np.ndarray:
-    """Posts above the floors from a pool of ``count``: the optimum for posts alone."""
-    extra = take_largest(post_gains(c, extra_units), count)
-    if c.problem.posts_pool_exact:
-        extra = fill_exact(c, extra, count)
-    return extra
-
-
 def greedy_heap(gains: np.ndarray, count: int) -> np.ndarray:
-    """The textbook greedy: a heap of each row's next gain, ``count`` times (reference, slow)."""
+    """The textbook greedy: a heap of each row's next gain, ``count`` times."""
     taken = np.zeros(gains.shape[0], dtype=np.int64)
     heap = [(-float(row[0]), i) for i, row in enumerate(gains) if row.size and row[0] > 0]
     heapq.heapify(heap)
@@ -110,47 +92,12 @@ def greedy_heap(gains: np.ndarray, count: int) -> np.ndarray:
     return taken
 
 
-def fund_pieces(c: Compiled) -> tuple[np.ndarray, np.ndarray]:
-    """Per grid segment: value per yuan and the segment's useful length in posts (to the target)."""
-    low = c.levels[:, :-1]
-    rise = np.diff(c.levels, axis=1)
-    gap = c.target[:, None] - low
-    useful = (rise > 0) & (gap > 0)
-    length = np.where(useful, np.clip(gap / np.where(useful, rise, 1.0), 0.0, 1.0), 0.0)
-    per_yuan = np.where(useful, c.weight[:, None] * rise * c.k, 0.0)
-    return per_yuan, length
-
-
-def water_fill(c: Compiled, extra_posts: np.ndarray, budget: float) -> np.ndarray:
-    """Funds above the floors (yuan) from ``budget``, for fixed posts: exact for this pool."""
-    funds = np.zeros(c.size)
-    if budget <= 0 or c.k <= 0:
-        return funds
-    per_yuan, length = fund_pieces(c)
-    segment = np.arange(c.grid - 1)[None, :]
-    open_ = (segment >= extra_posts[:, None]) & (length > 0) & (per_yuan > 0)
-    rows, cols = np.nonzero(open_)
-    if rows.size == 0:
-        return funds
-    value = per_yuan[rows, cols]
-    cost = length[rows, cols] / c.k
-    order = np.argsort(-value, kind="stable")
-    spent = np.cumsum(cost[order])
-    full = spent <= budget
-    np.add.at(funds, rows[order[full]], cost[order[full]])
-    partial = int(np.count_nonzero(full))
-    if partial < order.size:
-        left = budget - (spent[partial - 1] if partial else 0.0)
-        funds[rows[order[partial]]] += left
-    return funds
-
-
 def greedy(c: Compiled) -> tuple[np.ndarray, np.ndarray]:
-    """Posts greedy at floor funds, then funds water-filled: (posts, funds_yuan).
+    """Posts one at a time where one more post gains most (funds at floor), then funds by the
+    single-pool knapsack: (posts, funds_yuan). Exact with one pool and concave curves only."""
+    from jiedao.optimize.decompose import _funds_step, _Values
 
-    Exact when the fund pool equals the floors (posts are the only pool) or when there are no
-    posts to hand out; a heuristic otherwise.
-    """
-    extra = greedy_posts(c, c.extra_posts)
-    funds = water_fill(c, extra, c.extra_funds)
+    extra = greedy_heap(post_gains(c), c.extra_posts)
+    budget = c.extra_funds if c.funds_move else 0.0
+    funds = _funds_step(c, _Values(c), extra, budget)
     return c.lo + extra, c.fund_floor + funds

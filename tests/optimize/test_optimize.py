@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pulp
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from support import allocation as allocation_oracle
 from support.paths import ROOT
 
 from jiedao.optimize import (
@@ -101,61 +101,12 @@ def small_problems(draw: st.DrawFn, max_communities: int = 3, funds: bool = True
     )
 
 
-def served(spec: CommunitySpec, staff: float) -> float:
-    """Weighted served level min(level, target), from the raw curve."""
-    return spec.weight * min(float(spec.curve(staff)), spec.target)
-
-
 def brute_force(problem: Problem) -> float:
-    """Least weighted shortfall by enumeration.
-
-    Fund floors are 0 here, so staff = posts - nonserving + k * funds exactly. Posts: every split
-    of the pool. Funds: a concave separable problem in one continuous pool has an optimal vertex
-    where every community but at most one sits at a breakpoint of its curve (a curve point or
-    where it crosses the target), so enumerate those and give the rest to the one left free.
-    """
-    specs = problem.communities
-    budget = problem.fund_pool_yuan or 0.0
-    total = sum(s.weight * s.target for s in specs)
-    ranges = [
-        range(s.posts_floor, (s.posts_max if s.posts_max is not None else s.posts_floor + 6) + 1)
-        for s in specs
-    ]
-    best = -math.inf
-    for posts in itertools.product(*ranges):
-        if sum(posts) > problem.posts_pool:
-            continue
-        base = [p - s.nonserving_posts for p, s in zip(posts, specs, strict=True)]
-        options = []
-        for s, x in zip(specs, base, strict=True):
-            points = [float(v) for v in s.curve.staff if v > x]
-            for a, b in itertools.pairwise(s.curve.staff):
-                la, lb = float(s.curve(a)), float(s.curve(b))
-                if la < s.target < lb:
-                    points.append(a + (s.target - la) / (lb - la) * (b - a))
-            options.append([x] + [p for p in points if p > x])
-        for free in range(-1, len(specs)):
-            for choice in itertools.product(*options):
-                spent = sum((c - x) / K for c, x in zip(choice, base, strict=True))
-                if spent > budget + 1e-6:
-                    continue
-                staff = list(choice)
-                if free >= 0:
-                    staff[free] += (budget - spent) * K
-                best = max(best, sum(served(s, x) for s, x in zip(specs, staff, strict=True)))
-    return total - best
+    """Least penalised weighted shortfall by enumeration (support.allocation)."""
+    return allocation_oracle.brute_force(problem, K)
 
 
-def hand_case() -> Problem:
-    return Problem(
-        communities=(
-            CommunitySpec("a", Curve([0, 1, 2, 3], [0, 0.5, 0.8, 0.9]), 1.0, 1.0, 0, None, 0),
-            CommunitySpec("b", Curve([0, 1, 2, 3], [0, 0.4, 0.7, 0.8]), 1.0, 1.0, 0, None, 0),
-        ),
-        posts_pool=3,
-        fund_pool_yuan=50_000.0,
-        **MONEY,
-    )
+hand_case = allocation_oracle.hand_case
 
 
 # --- the hand-solved case -------------------------------------------------------------------------
@@ -188,14 +139,21 @@ def test_hand_case_optimum_duals_and_ranges(solver: str) -> None:
     posts = sensitivity.shadow_prices["posts_pool"]
     funds = sensitivity.shadow_prices["fund_pool"]
     assert posts.value == pytest.approx(0.3, abs=1e-9)
-    assert (posts.lower, posts.upper) == (
+    assert funds.unit == "¥10,000"
+    assert funds.value == pytest.approx(0.03, abs=1e-9)
+    # HiGHS's ranging is the range of the optimal basis: within the range of the price (the two
+    # .3 segments tie, so the basis changes at 2.5 posts while the price holds down to 1.5)
+    assert sensitivity.range_source == "highs_ranging"
+    assert 1.5 - 1e-6 <= posts.lower <= 3 <= posts.upper <= 3.5 + 1e-6
+    assert funds.lower == pytest.approx(0.0, abs=1e-3)
+    assert funds.upper == pytest.approx(100_000, abs=1e-2)
+    # the probes (one LP re-solve each) find the whole range by hand
+    probed = analyse(hand_case(), solver=solver, range_method="probe").shadow_prices
+    assert (probed["posts_pool"].lower, probed["posts_pool"].upper) == (
         pytest.approx(1.5, abs=1e-6),
         pytest.approx(3.5, abs=1e-6),
     )
-    assert funds.unit == "¥10,000"
-    assert funds.value == pytest.approx(0.03, abs=1e-9)
-    assert funds.lower == pytest.approx(0.0, abs=1e-3)
-    assert funds.upper == pytest.approx(100_000, abs=1e-2)
+    assert probed["fund_pool"].upper == pytest.approx(100_000, abs=1e-2)
     assert sensitivity.marginal_post == pytest.approx(0.2, abs=1e-9)
     assert sensitivity.marginal_funds == pytest.approx(0.03, abs=1e-9)
 
@@ -476,9 +434,13 @@ def test_caps_and_maxima_below_floors() -> None:
         solve(Problem(many(2, posts_max=3), posts_pool=7, posts_pool_exact=True))
 
 
-def test_bad_curves_and_solvers_are_value_errors() -> None:
-    with pytest.raises(ValueError, match="is not concave"):
-        solve(Problem((CommunitySpec("s", Curve([0, 1, 2], [0, 0.1, 0.9]), 0.8),), posts_pool=4))
+def test_curves_need_not_be_concave_and_bad_solvers_are_value_errors() -> None:
+    # the old model refused S-shaped curves ("fit it with fit_concave"); now they are solved
+    # exactly: 0.1 -> 0.9 between 1 and 2 staff, target 0.8, two serving posts reach it
+    s_shaped = CommunitySpec("s", Curve([0, 1, 2], [0, 0.1, 0.9]), 0.8, nonserving_posts=0)
+    result = solve(Problem((s_shaped,), posts_pool=4))
+    assert result.success and result.objective == pytest.approx(0.0, abs=1e-12)
+    assert result.allocation[0].aimed_level >= 0.8
     with pytest.raises(ValueError, match="not available"):
         solve(Problem(many(2), posts_pool=6), method="milp", solver="GUROBI")
 
@@ -605,7 +567,12 @@ def test_liaoyuan_with_erlang_screening_curves() -> None:
         solve(problem.with_pools(posts_pool=60))
 
 
-def test_sensitivity_at_scale_uses_the_decomposition() -> None:
+def test_sensitivity_at_scale_uses_the_decomposition(monkeypatch: pytest.MonkeyPatch) -> None:
+    # beyond LP_LIMIT communities no LP relaxation is solved: the decomposition's multipliers
+    # are the prices, shown because its gap is certified (the Lagrangian relaxation is tight)
+    import jiedao.optimize.sensitivity as sensitivity_module
+
+    monkeypatch.setattr(sensitivity_module, "LP_LIMIT", 1_000)
     rng = np.random.default_rng(3)
     staff = np.arange(12, dtype=float)
     communities = tuple(
