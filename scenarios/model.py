@@ -21,6 +21,8 @@ from jiedao.scenarios.schema import (
     Budget,
     Calendar,
     Demand,
+    Duties,
+    Overtime,
     Policy,
     Shift,
     SimulationDefaults,
@@ -42,6 +44,16 @@ class Community:
     party_building_posts: int
     funds_yuan: float
     demand_factor: float
+    persons_per_household: float = 2.3
+    # share of households of each of ``duties.household_types`` (the city's unless it gives its own)
+    household_shares: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def population(self) -> float:
+        """Residents: as given, else households x persons per household."""
+        if self.residents is not None:
+            return float(self.residents)
+        return self.households * self.persons_per_household
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,8 @@ class Scenario:
     policy: Policy
     simulation: SimulationDefaults
     districts: tuple[District, ...]
+    duties: Duties = field(default_factory=Duties)
+    overtime: Overtime = field(default_factory=Overtime)
     _index: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
     origin: Origin | None = field(default=None, repr=False, compare=False)
 
