@@ -87,12 +87,12 @@ class Load:
     duty_workers: float  # visits and patrol, in workers on duty all day
     event_servers: float  # events a day x work per event / on-duty minutes a day
     meeting_share: float  # of each worker's time
-    purchased: float  # staff-equivalents its funds buy (events only)
+    purchased: float  # staff-equivalents its funds buy (duties and events, no meetings)
     station: int  # station posts
 
     def staff(self, event_fraction: float = 1.0) -> float:
         """Serving staff-equivalents at which the team's event staff equals ``event_fraction`` of
-        the event load (duties done first; purchased hours serve events)."""
+        the event load (duties done first; purchased hours sit in no meetings)."""
         need = self.duty_workers + event_fraction * self.event_servers - self.purchased
         return self.station + self.purchased + max(0.0, need) / max(1e-9, 1.0 - self.meeting_share)
 
@@ -257,7 +257,8 @@ def backlog_grows(metrics: list[dict[str, float]]) -> bool:
     capacity it had (mean over replications), or the open events at the horizon exceed those at
     the end of the warm-up by a clear margin (the lower 95% bound of the growth above 0 and the
     mean growth above 2% of the events that arrived)."""
-    load = float(np.nanmean([m["offered_load"] for m in metrics])) if metrics else math.nan
+    loads = [m["offered_load"] for m in metrics if m["offered_load"] == m["offered_load"]]
+    load = float(np.mean(loads)) if loads else math.nan
     if load == load and load >= 1.0:
         return True
     growth, half = mean_ci([m["backlog_growth"] for m in metrics])

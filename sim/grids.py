@@ -8,13 +8,15 @@ stream over opening hours. An event is urgent or ordinary, and found on patrol (
 travel, short handling ``patrol_handling_min``) or reported by a resident (travel, scaled with the
 grid's size where ``travel_reference_households_per_grid`` is given, plus ``handling_min``).
 
-**Capacity.** The community's serving posts minus ``policy.station_posts`` are its grid workers.
-Their duties (household visits per household a year by household type, patrol per grid a day,
-meetings and data work per worker a week: ``[duties]``) are subtracted from their on-duty time
-first (:func:`team_capacity`); what is left, plus the purchased service hours (which serve events
-only and carry no duties), is the team's event staff, fractional staff being one part-time server
-present on that share of working days (:mod:`sim.staffing`). A ``demand.grid.event_time_share``
-replaces the duties by a flat share (the old, calibrated model; documented as an override).
+**Capacity.** The community's serving posts minus ``policy.station_posts`` are its grid
+workers. Their duties (household visits per household a year by household type, patrol per
+grid a day, meetings and data work per worker a week: ``[duties]``) are subtracted from their
+on-duty time first (:func:`team_capacity`). Purchased service hours (政府购买服务) add to the team's
+hours and may do duties and events alike (household visits are what such hours often buy), but
+sit in no meetings. What is left after the duties is the team's event staff, fractional staff
+being one part-time server present on that share of working days (:mod:`sim.staffing`). A
+``demand.grid.event_time_share`` replaces the duties by a flat share (the old, calibrated
+model; documented as an override).
 
 **Service.** The team works on the on-duty clock (:mod:`sim.station`, ``at_break = "pause"``):
 urgent events ahead of ordinary ones, non-preemptive (a worker finishes the job in hand; an urgent
@@ -26,7 +28,8 @@ as *answered* when a worker arrives on site (the job's travel is done: ``Table.m
 worker** (值班, ``urgent_after_hours = "on_call"``): urgent events waiting or paused when the team
 goes off duty are handed to the on-call worker (with the work left), who takes them one at a time,
 first come first served, and finishes the one in hand; at the next opening those the on-call worker
-has not started go back to the team. With ``"next_opening"`` they wait for the team.
+has not started go back to the team. With ``"next_opening"`` (or no grid workers from posts, whose
+rota the on-call duty is) they wait for the team.
 
 With merged grids (多网合一) the workers form one team that takes every event of the community; with
 departmental grids each department has its own workers (split by the event shares) and takes only
@@ -163,7 +166,9 @@ class TeamCapacity:
     """A grid team's staff-equivalents, what its duties take, and what is left for events."""
 
     workers: float  # grid workers from posts
-    purchased: float  # staff-equivalents of purchased service hours (events only, no duties)
+    purchased: (
+        float  # staff-equivalents of purchased service hours (duties and events, no meetings)
+    )
     duty_workers: float  # workers the visits and patrol keep busy
     meeting_share: float  # share of each worker's time in meetings and data work
     event_staff: float  # staff-equivalents free for events
@@ -177,9 +182,10 @@ class TeamCapacity:
 def team_capacity(
     scenario: Scenario, community: Community, workers: float, purchased: float = 0.0
 ) -> TeamCapacity:
-    """Event staff = max(0, workers x (1 - meeting share) - duty workers) + purchased, where duty
-    workers = (visit + patrol minutes a day) / on-duty minutes a day; or, with an
-    ``event_time_share`` override, (workers + purchased) x that share."""
+    """Event staff = max(0, workers x (1 - meeting share) + purchased - duty workers), where duty
+    workers = (visit + patrol minutes a day) / on-duty minutes a day; the duties are covered to
+    the share min(1, hours available / duty workers). With an ``event_time_share`` override,
+    (workers + purchased) x that share and no duties."""
     share = scenario.demand.grid.event_time_share
     workers, purchased = max(0.0, workers), max(0.0, purchased)
     if share is not None:
@@ -192,11 +198,9 @@ def team_capacity(
         else 0.0
     )
     m = meeting_share(scenario)
-    available = workers * (1.0 - m)
+    available = workers * (1.0 - m) + purchased
     covered = 1.0 if duty <= available + 1e-12 else (available / duty if duty > 0 else 1.0)
-    return TeamCapacity(
-        workers, purchased, duty, m, max(0.0, available - duty) + purchased, min(1.0, covered)
-    )
+    return TeamCapacity(workers, purchased, duty, m, max(0.0, available - duty), min(1.0, covered))
 
 
 def grid_staff(scenario: Scenario, community: Community) -> tuple[float, float, int]:
@@ -322,7 +326,8 @@ class CommunityGrids:
         ]
         self.on_call: Station | None = None
         self.on_call_table = Table()
-        if demand.urgent_after_hours == "on_call":
+        # the on-call duty is a rota of the community's grid workers: none without them
+        if demand.urgent_after_hours == "on_call" and self.capacity.workers > 0:
             self.on_call = Station(
                 env, self.on_call_table, always(1), on_done=self._make_route(self.on_call_table)
             )

@@ -111,7 +111,7 @@ class GridRecord:
     workers: float = 0.0  # grid staff-equivalents (workers from posts + purchased)
     event_staff: float = 0.0  # of them, free for events after duties
     duty_workers: float = 0.0  # workers the duties need (visits, patrol)
-    duty_available: float = 0.0  # workers' time left after meetings, for duties
+    duty_available: float = 0.0  # staff time left after meetings, for duties and events
 
 
 @dataclass
@@ -225,7 +225,8 @@ def simulate_street(
                     workers=capacity.staff,
                     event_staff=capacity.event_staff,
                     duty_workers=capacity.duty_workers,
-                    duty_available=capacity.workers * (1.0 - capacity.meeting_share),
+                    duty_available=capacity.workers * (1.0 - capacity.meeting_share)
+                    + capacity.purchased,
                 )
             )
         available = team.available_minutes(start, horizon)

@@ -19,6 +19,11 @@ from jiedao.sim.grids import events_per_day
 
 runner = CliRunner()
 SMALL = ["--set", "districts.*.streets.*.communities.*.households=3000"]
+# files and errors, not statistics: a short horizon and few replications keep these cheap
+QUICK = [
+    "--set", "simulation.case_days=28", "--set", "simulation.case_warmup_days=7",
+    "--set", "simulation.max_replications=3",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +41,7 @@ def plan(city):
         levels=6,
         case_days=35,
         case_warmup_days=7,
+        max_replications=8,
     )
 
 
@@ -99,6 +105,7 @@ def test_cli_plan_writes_tables_that_read_back(tmp_path):
         "--out",
         str(out),
         *SMALL,
+        *QUICK,
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -157,6 +164,7 @@ def test_cli_plan_infeasible_names_the_requirement():
             "budget.posts_recruited=20",
             "--set",
             "budget.posts_converted=20",
+            *QUICK,
         ],
     )
     assert result.exit_code == 2, result.output
