@@ -60,8 +60,9 @@ def render_summary(summary: ScenarioSummary) -> str:
         f"¥{summary.posts_cost_yuan:,.0f}; community funds ¥{summary.funds_yuan:,.0f}/year"
         + fund_pool,
         f"  targets: window {targets.window.share:.0%} wait <= "
-        f"{targets.window.max_wait_min:g} min; urgent grid events answered <= "
-        f"{targets.grid.urgent_response_h:g} h, {targets.grid.share:.0%} closed <= "
+        f"{targets.window.max_wait_min:g} min; grid: {targets.grid.urgent_target:.0%} of urgent "
+        f"events answered <= {targets.grid.urgent_response_h:g} h and "
+        f"{targets.grid.ordinary_target:.0%} of ordinary ones closed <= "
         f"{targets.grid.ordinary_close_days:g} {targets.grid.days} days; enforcement "
         f"{targets.enforcement.share:.0%} closed <= {targets.enforcement.close_days:g} "
         f"{targets.enforcement.days} days",

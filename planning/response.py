@@ -20,7 +20,7 @@ the unit interval: see docs/simulation.md).
 **Replications where they matter.** After ``replications`` at every level, the two levels on either
 side of where the joint level crosses the target (the first level whose mean reaches it and the one
 below) get more replications, a batch at a time, until their interval excludes the target or
-``max_replications`` is reached (:class:`CurvePoints` records how many each point has and
+``max_replications`` is reached (:class:`Point` records how many each point has and
 :class:`Bracket` whether the cap was hit).
 
 Grid teams serve urgent events first, so they do not qualify for the FCFS fast path
@@ -345,7 +345,8 @@ def measure_curves(
     max_replications: int | None = None,
 ) -> MeasuredCurves:
     """Simulate every community's grid levels at ``levels`` staffing levels, adding replications
-    on either side of each target up to ``max_replications`` (default: the scenario's)."""
+    on either side of each target up to ``max_replications`` (default: none added; the plan
+    passes ``simulation.max_replications``)."""
     seed = scenario.simulation.seed if seed is None else seed
     sim = scenario.simulation
     case_days = case_days or sim.case_days or sim.days
@@ -354,7 +355,7 @@ def measure_curves(
         if case_warmup_days is not None
         else (sim.case_warmup_days if sim.case_warmup_days is not None else sim.warmup_days)
     )
-    cap = max(replications, sim.max_replications if max_replications is None else max_replications)
+    cap = max(replications, replications if max_replications is None else max_replications)
     target = scenario.targets.grid.share
     communities = {c.id: c for c in scenario.communities()}
     staffing = {

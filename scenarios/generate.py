@@ -142,11 +142,9 @@ def _plan(communities: int, draws: _Draws) -> list[_District]:
             street_number += 1
             members = []
             for c_index in range(size):
-                households = round(
-                    draws.lognormal(
-                        MEDIAN_HOUSEHOLDS[kind], HOUSEHOLD_SIGMA, MIN_HOUSEHOLDS, MAX_HOUSEHOLDS
-                    )
-                )
+                households = round(draws.lognormal(
+                    MEDIAN_HOUSEHOLDS[kind], HOUSEHOLD_SIGMA, MIN_HOUSEHOLDS, MAX_HOUSEHOLDS
+                ))
                 posts = max(MIN_POSTS, round(households / HOUSEHOLDS_PER_POST))
                 demand = round(draws.lognormal(1.0, DEMAND_SIGMA), 2)
                 members.append(_Community(f"c{c_index + 1}", households, posts, demand))

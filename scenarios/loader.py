@@ -232,7 +232,7 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
     if kind == "union_tag_invalid":
         return f"dist must be one of {ctx.get('expected_tags')}, got {ctx.get('tag')!r}"
     if kind == "union_tag_not_found":
-        return 'must name its distribution: dist = "exponential" | "lognormal" | ...'
+        return "must name its distribution: dist = \"exponential\" | \"lognormal\" | ..."
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if kind == "finite_number":
@@ -301,7 +301,7 @@ def find_line(text: str, path: str) -> int | None:
                 continue
             full = table + _split_key(key.group(1))
             # inline tables: c01 = { households = -5 }
-            rest = line[key.end() :]
+            rest = line[key.end():]
             for inner in re.finditer(r"([A-Za-z0-9_\-]+)\s*=", rest):
                 candidate = full + [inner.group(1)]
                 if candidate == target[: len(candidate)]:
@@ -420,31 +420,22 @@ def _check_slug(key: str, path: str, fail: Any) -> None:
         raise fail(path, f"id {key!r} must be a lowercase ASCII slug (a-z, 0-9, '-', '_')")
 
 
-def _check_shifts(
-    shifts: Sequence[schema.Shift], windows: int, calendar: schema.Calendar, path: str, fail: Any
-) -> None:
+def _check_shifts(shifts: Sequence[schema.Shift], windows: int, calendar: schema.Calendar,
+                  path: str, fail: Any) -> None:
     opening, closing = schema.minutes_of_day(calendar.open), schema.minutes_of_day(calendar.close)
-    spans = sorted(
-        (schema.minutes_of_day(s.start), schema.minutes_of_day(s.end), i)
-        for i, s in enumerate(shifts)
-    )
+    spans = sorted((schema.minutes_of_day(s.start), schema.minutes_of_day(s.end), i)
+                   for i, s in enumerate(shifts))
     for (start, end, i), nxt in zip(spans, spans[1:] + [None], strict=False):
         if start < opening or end > closing:
-            raise fail(
-                f"{path}.{i}",
-                f"shift must lie within opening hours {calendar.open}-{calendar.close}",
-            )
+            raise fail(f"{path}.{i}", f"shift must lie within opening hours "
+                       f"{calendar.open}-{calendar.close}")
         if nxt is not None and nxt[0] < end:
             raise fail(f"{path}.{nxt[2]}", "shifts must not overlap")
 
 
 def _community(
-    spec: schema.ScenarioFile,
-    site_id: str,
-    path: str,
-    own: schema.Community,
-    levels: tuple[BaseModel | None, ...],
-    fail: Any,
+    spec: schema.ScenarioFile, site_id: str, path: str, own: schema.Community,
+    levels: tuple[BaseModel | None, ...], fail: Any,
 ) -> Community:
     households = _cascade("households", *levels)
     if households is None:
@@ -478,23 +469,7 @@ def _community(
     funds = _cascade("funds_yuan", *levels)
     if funds is None:
         funds = {str(k): v for k, v in spec.budget.fund_standard_yuan.items()}.get(kind, 0.0)
-    types = spec.duties.household_types
-    shares = {k: t.household_share for k, t in types.items()}
-    own_shares = _cascade("household_shares", *levels)
-    if own_shares is not None:
-        for key in own_shares:
-            if key not in types:
-                raise fail(
-                    f"{path}.household_shares.{key}",
-                    f"no household type {key!r} in duties.household_types"
-                    + did_you_mean(key, types),
-                )
-        shares.update(own_shares)
-        if sum(shares.values()) > 1.0 + 1e-6:
-            raise fail(
-                f"{path}.household_shares",
-                f"household shares must sum to at most 1, got {sum(shares.values()):g}",
-            )
+    shares = _household_shares(spec, path, levels, fail)
     return Community(
         id=site_id,
         path=path,
@@ -511,6 +486,31 @@ def _community(
         persons_per_household=float(_or(_cascade("persons_per_household", *levels), 2.3)),
         household_shares=shares,
     )
+
+
+def _household_shares(
+    spec: schema.ScenarioFile, path: str, levels: tuple[BaseModel | None, ...], fail: Any
+) -> dict[str, float]:
+    """The community's share of households of each household type: the city's, unless the
+    community (or a defaults table) gives its own."""
+    types = spec.duties.household_types
+    shares = {k: t.household_share for k, t in types.items()}
+    own = _cascade("household_shares", *levels)
+    if own is None:
+        return shares
+    for key in own:
+        if key not in types:
+            raise fail(
+                f"{path}.household_shares.{key}",
+                f"no household type {key!r} in duties.household_types" + did_you_mean(key, types),
+            )
+    shares.update(own)
+    if sum(shares.values()) > 1.0 + 1e-6:
+        raise fail(
+            f"{path}.household_shares",
+            f"household shares must sum to at most 1, got {sum(shares.values()):g}",
+        )
+    return shares
 
 
 # --- entry point ----------------------------------------------------------------------------------
@@ -545,22 +545,18 @@ def _check_policy(
         if scenario.policy.window_mode == "specialised" and special is not None:
             if sum(special.values()) != street.windows:
                 raise _error_at(
-                    label,
-                    f"{street.path}.specialised_windows",
+                    label, f"{street.path}.specialised_windows",
                     f"clerks add up to {sum(special.values())}, but windows is {street.windows}",
-                    text,
-                    overrides,
+                    text, overrides,
                 )
     if scenario.policy.window_mode == "specialised":
         for street in scenario.streets():
             if street.specialised_windows is None and 0 < street.windows < n_categories:
                 raise _error_at(
-                    label,
-                    f"{street.path}.windows",
+                    label, f"{street.path}.windows",
                     f"specialised windows need at least one per matter category "
                     f"({n_categories}), got {street.windows}; or give specialised_windows",
-                    text,
-                    overrides,
+                    text, overrides,
                 )
 
 
@@ -628,11 +624,8 @@ def current_value(scenario: Scenario, data: dict[str, Any], segments: Sequence[s
     rest = list(segments)
     if rest and rest[0] == "districts":
         node = None
-        for level, children in (
-            ("districts", "districts"),
-            ("streets", "streets"),
-            ("communities", "communities"),
-        ):
+        for level, children in (("districts", "districts"), ("streets", "streets"),
+                                ("communities", "communities")):
             if len(rest) < 2 or rest[0] != level:
                 break
             parent = scenario if level == "districts" else node

@@ -180,7 +180,9 @@ class Calendar(Strict):
     def _hours_in_order(self) -> Calendar:
         opening, closing = minutes_of_day(self.open), minutes_of_day(self.close)
         if closing <= opening:
-            raise ValueError(f"close ({self.close}) must be after open ({self.open})")
+            raise ValueError(
+                f"close ({self.close}) must be after open ({self.open})"
+            )
         if self.lunch:
             start, end = minutes_of_day(self.lunch[0]), minutes_of_day(self.lunch[1])
             if not opening < start < end < closing:
@@ -509,8 +511,8 @@ class SimulationDefaults(Strict):
     @model_validator(mode="after")
     def _warmup_shorter(self) -> SimulationDefaults:
         case_days = self.case_days if self.case_days is not None else self.days
-        case_warmup = (
-            self.case_warmup_days if self.case_warmup_days is not None else (self.warmup_days)
+        case_warmup = self.case_warmup_days if self.case_warmup_days is not None else (
+            self.warmup_days
         )
         if self.warmup_days >= self.days:
             raise ValueError(

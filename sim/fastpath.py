@@ -275,9 +275,8 @@ def fcfs_waits(
     rows_of = np.minimum(counts, 1)
     if split and len(shut) and a.shape[1]:
         first = np.searchsorted(shut[:, 0], a[:, 0], "right")
-        last = np.searchsorted(
-            shut[:, 0], a[np.arange(r_count), np.maximum(counts - 1, 0)], "right"
-        )
+        last = np.searchsorted(shut[:, 0], a[np.arange(r_count), np.maximum(counts - 1, 0)],
+                               "right")
         rows_of = np.where(counts > 0, last - first + 1, 0)
     bounds = [0]
     residents = rows = 0
@@ -290,9 +289,8 @@ def fcfs_waits(
     bounds.append(r_count)
     for i0, i1 in zip(bounds[:-1], bounds[1:], strict=True):
         part = slice(i0, i1)
-        block = _block(
-            a[part], s[part], None if p is None else p[part], c_rows[part], breaks, shut, split
-        )
+        block = _block(a[part], s[part], None if p is None else p[part], c_rows[part], breaks,
+                       shut, split)
         valid = block["valid"]
         out["valid"][part] = valid
         for key in ("start", "wait", "served", "abandoned", "overtime"):
@@ -553,8 +551,8 @@ def window_curve(
     if inputs is None:
         inputs = window_station_inputs(scenario, street, replications, seed, days)
     levels = np.asarray(staff_levels, dtype=np.int64)
-    target = (
-        target_wait_min if target_wait_min is not None else (scenario.targets.window.max_wait_min)
+    target = target_wait_min if target_wait_min is not None else (
+        scenario.targets.window.max_wait_min
     )
     n_levels, n_reps = len(levels), len(inputs.replications)
     arrivals = np.tile(inputs.arrivals, (n_levels, 1))

@@ -146,6 +146,7 @@ class Station:
         self.table = table
         self.at_closing = at_closing
         self.at_break = at_break
+        self._pauses = at_break == "pause"
         self.allowance = allowance_min
         self.duration = duration
         self.on_done = on_done
@@ -171,6 +172,7 @@ class Station:
         self._after_closing = False
         self.schedule = schedule
         self._closings = [c.time for c in schedule if c.closing]
+        self._limit_value = NAN
         if schedule:
             env.process(self._run_schedule())
 
@@ -205,6 +207,7 @@ class Station:
 
     def _set_target(self, change: Change) -> None:
         self._tick()
+        self._limit_value = NAN
         self.target = change.target
         if change.closing:
             self.closed_at = self.env.now
@@ -254,12 +257,17 @@ class Station:
                 self._leave(row, SENT_HOME, now)
 
     def _limit(self) -> float:
-        """The latest moment a service may end (finish mode with an overtime allowance)."""
-        if self.closed_at == self.closed_at:
-            return self.closed_at + (self.allowance or 0.0)
-        k = bisect_left(self._closings, self.env.now)
-        closing = self._closings[k] if k < len(self._closings) else INF
-        return closing + (self.allowance or 0.0)
+        """The latest moment a service may end (finish mode with an overtime allowance): the
+        coming closing (or the one just past) plus the allowance. It changes only with the
+        schedule, so it is computed once after each change."""
+        if self._limit_value != self._limit_value:
+            if self.closed_at == self.closed_at:
+                closing = self.closed_at
+            else:
+                k = bisect_left(self._closings, self.env.now)
+                closing = self._closings[k] if k < len(self._closings) else INF
+            self._limit_value = closing + (self.allowance or 0.0)
+        return self._limit_value
 
     # --- work in hand ---------------------------------------------------------------------------
 
@@ -273,9 +281,12 @@ class Station:
         if mark == mark and table.marked[row] != table.marked[row]:
             done = table.service[row] - remaining
             table.marked[row] = now + max(0.0, mark - done)
-        self._token += 1
-        self.running[row] = (now, remaining, self._token)
-        finish = env.timeout(remaining, (row, self._token))
+        if self._pauses:  # only work that may pause needs to know what is in hand
+            self._token += 1
+            self.running[row] = (now, remaining, self._token)
+            finish = env.timeout(remaining, (row, self._token))
+        else:
+            finish = env.timeout(remaining, (row, 0))
         finish.callbacks.append(self._finish)
 
     def _serve(self, row: int) -> None:
@@ -305,11 +316,12 @@ class Station:
 
     def _finish(self, event: simpy.Event) -> None:
         row, token = event._value
-        held = self.running.get(row)
-        if held is None or held[2] != token:
-            return  # paused or handed on since this service was scheduled
+        if self._pauses:
+            held = self.running.get(row)
+            if held is None or held[2] != token:
+                return  # paused or handed on since this service was scheduled
+            del self.running[row]
         self._tick()
-        del self.running[row]
         table = self.table
         now = self.env.now
         table.end[row] = now
