@@ -66,6 +66,7 @@ KEPT = (
     "arrivals",
     "urgent_arrivals",
     "backlog_growth",
+    "working_days",
     "offered_load",
     "utilisation",
     "overtime_h",
@@ -254,16 +255,20 @@ class Point:
 
 def backlog_grows(metrics: list[dict[str, float]]) -> bool:
     """Whether a community's backlog grows over the run: its offered load is at or above the
-    capacity it had (mean over replications), or the open events at the horizon exceed those at
-    the end of the warm-up by a clear margin (the lower 95% bound of the growth above 0 and the
-    mean growth above 2% of the events that arrived)."""
+    capacity it had (mean over replications), or the events open at the horizon exceed those open
+    at the end of the warm-up by more than a working day's arrivals (the lower 95% bound of the
+    growth). A stable team started empty ends with its ordinary backlog, a few events; one that
+    cannot keep up gains a day's events every few days."""
     loads = [m["offered_load"] for m in metrics if m["offered_load"] == m["offered_load"]]
     load = float(np.mean(loads)) if loads else math.nan
     if load == load and load >= 1.0:
         return True
+    if len(metrics) < 2:
+        return False
     growth, half = mean_ci([m["backlog_growth"] for m in metrics])
-    arrivals = float(np.mean([m["arrivals"] for m in metrics])) if metrics else 0.0
-    return bool(len(metrics) > 1 and growth - half > 0 and growth > 0.02 * max(arrivals, 1.0))
+    arrivals = float(np.mean([m["arrivals"] for m in metrics]))
+    days = float(np.mean([m.get("working_days", 1.0) for m in metrics]))
+    return bool(growth - half > arrivals / max(days, 1.0))
 
 
 def point(staff: float, metrics: list[dict[str, float]]) -> Point:

@@ -281,6 +281,8 @@ def grid_metrics(
     out["backlog_start"] = float(backlog(arrival, close, warm))
     out["backlog_end"] = float(backlog(arrival, close, horizon))
     out["backlog_growth"] = out["backlog_end"] - out["backlog_start"]
+    first, last = int(np.ceil(warm / DAY - 1e-9)), int(np.ceil(horizon / DAY - 1e-9))
+    out["working_days"] = float(calendar.working[first:last].sum())
     extra, _ = _extra(teams, warm, horizon)
     capacity = sum(t.available_min for t in teams) + extra
     offered = float(work[cohort].sum())
