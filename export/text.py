@@ -423,8 +423,12 @@ def plan_verdict(plan: Plan) -> list[str]:
         growing = sum(c.backlog_grows for c in plan.checks.values())
         n = len(plan.checks)
         most = max(c.replications for c in plan.checks.values())
+        reps = (
+            f"{plan.check_replications}" if most == plan.check_replications
+            else f"{plan.check_replications}-{most}"
+        )  # fmt: skip
         lines.append(
-            f"  check ({plan.check_replications}-{most} replications, fresh seeds, "
+            f"  check ({reps} replications, fresh seeds, "
             f"{plan.case_days} days, warm-up {plan.case_warmup_days}): {met}/{n} communities meet "
             f"their grid targets on the lower 95% bound (urgent and ordinary both, no growing "
             f"backlog); {growing} with a growing backlog; {plan.check_cap_hits} still undecided at "
