@@ -41,7 +41,7 @@ def plan(city):
         levels=6,
         case_days=35,
         case_warmup_days=7,
-        max_replications=8,
+        max_replications=6,
     )
 
 
