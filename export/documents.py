@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from jiedao.export.plan import allocation_rows, window_rows
 from jiedao.planning.compare import BreakEven, ComparedSite, Comparison, Difference
 from jiedao.planning.plan import Plan
@@ -119,6 +121,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 for p in s.shadow_prices.values()
             ],
         }
+    document.update(grid_truth(plan))
     document["allocation"] = allocation_rows(plan)
     if plan.clerks is not None:
         document["windows"] = {
@@ -138,10 +141,83 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "target": c.target,
             "target_met": c.target_met,
             "agrees_with_curve": c.agrees,
+            "lower95": _round(c.lower),
+            "urgent_level": _round(c.urgent_level),
+            "urgent_ci95": _round(c.urgent_ci95),
+            "urgent_target": _round(c.urgent_target),
+            "ordinary_level": _round(c.ordinary_level),
+            "ordinary_ci95": _round(c.ordinary_ci95),
+            "ordinary_target": _round(c.ordinary_target),
+            "backlog_grows": c.backlog_grows,
+            "offered_load": _round(c.offered_load),
+            "utilisation": _round(c.utilisation),
+            "overtime_h_per_worker_week": _round(c.overtime_h_per_worker_week),
+            "overtime_h_per_year": _round(c.overtime_h_per_year),
+            "on_call_h_per_year": _round(c.on_call_h_per_year),
+            "urgent_response_p90_min": _round(c.urgent_response_p90_min),
+            "replications": c.replications,
+            "cap_hit": c.cap_hit,
         }
         for c in plan.checks.values()
     ]
     return document
+
+
+def grid_truth(plan: Plan) -> dict[str, Any]:
+    """The plan's horizon, bounds and replication caps, the norms beside its posts figure, its
+    most sensitive inputs and its overtime (docs/plan.md)."""
+    checks = list(plan.checks.values())
+    out: dict[str, Any] = {
+        "case_days": plan.case_days,
+        "case_warmup_days": plan.case_warmup_days,
+        "max_replications": plan.max_replications,
+        "met_rule": "lower 95% bound of the joint grid level >= target and no growing backlog",
+        "check_cap_hits": plan.check_cap_hits,
+        "backlog_grows": sum(1 for c in checks if c.backlog_grows),
+        "posts_pool": plan.scenario.budget.posts_pool,
+        "pool_enough": plan.pool_enough,
+        "load_posts": _round(plan.load_posts, 2),
+        "paid_overtime_yuan": _round(plan.paid_overtime_yuan, 2),
+        "overtime_h_per_year": _round(
+            sum(
+                c.overtime_h_per_year
+                for c in checks
+                if c.overtime_h_per_year == c.overtime_h_per_year
+            ),
+            1,
+        ),
+        "on_call_h_per_year": _round(
+            sum(
+                c.on_call_h_per_year for c in checks if c.on_call_h_per_year == c.on_call_h_per_year
+            ),
+            1,
+        ),
+    }
+    if plan.measured is not None:
+        brackets = list(plan.measured.brackets.values())
+        halves = [h for b in brackets for h in b.half_widths]
+        out["curve_brackets"] = {
+            "communities": len(brackets),
+            "cap_hits": plan.measured.cap_hits,
+            "half_width_median": _round(float(np.median(halves))) if halves else None,
+            "half_width_max": _round(float(np.max(halves))) if halves else None,
+            "replications_max": max((max(b.replications) for b in brackets), default=0),
+        }
+    if plan.norms is not None:
+        low, high, national = plan.norms.totals
+        out["norms"] = {
+            "model_posts": plan.result.posts_total,
+            "jilin_low": low,
+            "jilin_high": high,
+            "national_workers": _round(national, 1),
+            "jilin_rule": "10-15 posts under 3,000 households, plus 1 per 300-500 above",
+            "national_rule": "18 community workers per 10,000 urban residents",
+        }
+    out["sensitive_inputs"] = [
+        {"path": e.path, "label": e.label, "elasticity": _round(e.value, 4)}
+        for e in plan.elasticities
+    ]
+    return out
 
 
 # --- compare --------------------------------------------------------------------------------------

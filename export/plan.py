@@ -41,6 +41,23 @@ ALLOCATION_COLUMNS = (
     "target",
     "target_met",
     "marginal_value_per_post",
+    # added by the grid-truth issue (docs/interfaces.md): the check's bound, urgent and ordinary
+    # apart, whether the backlog grows, and the norms beside the plan
+    "service_level_lower95",
+    "urgent_level",
+    "urgent_level_ci95",
+    "urgent_target",
+    "ordinary_level",
+    "ordinary_level_ci95",
+    "ordinary_target",
+    "backlog_grows",
+    "check_replications",
+    "utilisation",
+    "overtime_h_per_worker_week",
+    "on_call_h_per_year",
+    "posts_norm_jilin_low",
+    "posts_norm_jilin_high",
+    "workers_norm_national",
 )
 ALLOCATION_ZH = (
     "社区编号",
@@ -59,6 +76,21 @@ ALLOCATION_ZH = (
     "目标",
     "是否达标",
     "每增一岗边际值",
+    "达标率95%下限",
+    "紧急事件响应达标率",
+    "紧急达标率95%置信半宽",
+    "紧急事件目标",
+    "一般事件办结达标率",
+    "一般达标率95%置信半宽",
+    "一般事件目标",
+    "积压是否增长",
+    "核验重复次数",
+    "利用率",
+    "每人每周加班小时",
+    "每年值班小时",
+    "吉林标准岗位下限",
+    "吉林标准岗位上限",
+    "全国标准社区工作者",
 )
 WINDOW_COLUMNS = (
     "street_id",
@@ -86,8 +118,37 @@ WINDOW_ZH = (
     "目标",
     "是否达标",
 )
-CURVE_COLUMNS = ("community_id", "stream", "staff", "service_level", "service_level_ci95")
-CURVE_ZH = ("社区编号", "业务", "人员当量", "服务达标率", "95%置信半宽")
+CURVE_COLUMNS = (
+    "community_id",
+    "stream",
+    "staff",
+    "service_level",
+    "service_level_ci95",
+    # added by the grid-truth issue: the bound, urgent and ordinary apart, replications
+    "service_level_lower95",
+    "urgent_level",
+    "urgent_level_ci95",
+    "ordinary_level",
+    "ordinary_level_ci95",
+    "replications",
+    "utilisation",
+    "backlog_grows",
+)
+CURVE_ZH = (
+    "社区编号",
+    "业务",
+    "人员当量",
+    "服务达标率",
+    "95%置信半宽",
+    "达标率95%下限",
+    "紧急事件响应达标率",
+    "紧急95%置信半宽",
+    "一般事件办结达标率",
+    "一般95%置信半宽",
+    "重复次数",
+    "利用率",
+    "积压是否增长",
+)
 FILES = (
     "allocation.csv",
     "allocation.xlsx",
@@ -101,12 +162,14 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
     scenario = plan.scenario
     by_id = plan.result.by_id()
     standards = {str(k): v for k, v in scenario.budget.fund_standard_yuan.items()}
+    norms = plan.norms
     rows = []
     for district in scenario.districts:
         for street in district.streets:
             for c in street.communities:
                 a = by_id.get(c.id)
                 check = plan.checks.get(c.id)
+                ch = check  # the new columns read the check where there is one
                 level = check.level if check is not None else (a.service_level if a else None)
                 rows.append(
                     {
@@ -128,6 +191,25 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
                             check.target_met if check is not None else a.target_met if a else None
                         ),
                         "marginal_value_per_post": _round(a.marginal_value_per_post) if a else None,
+                        "service_level_lower95": _round(ch.lower) if ch else None,
+                        "urgent_level": _round(ch.urgent_level) if ch else None,
+                        "urgent_level_ci95": _round(ch.urgent_ci95) if ch else None,
+                        "urgent_target": _round(ch.urgent_target) if ch else None,
+                        "ordinary_level": _round(ch.ordinary_level) if ch else None,
+                        "ordinary_level_ci95": _round(ch.ordinary_ci95) if ch else None,
+                        "ordinary_target": _round(ch.ordinary_target) if ch else None,
+                        "backlog_grows": ch.backlog_grows if ch else None,
+                        "check_replications": ch.replications if ch else None,
+                        "utilisation": _round(ch.utilisation) if ch else None,
+                        "overtime_h_per_worker_week": (
+                            _round(ch.overtime_h_per_worker_week) if ch else None
+                        ),
+                        "on_call_h_per_year": _round(ch.on_call_h_per_year, 1) if ch else None,
+                        "posts_norm_jilin_low": norms.jilin_low.get(c.id) if norms else None,
+                        "posts_norm_jilin_high": norms.jilin_high.get(c.id) if norms else None,
+                        "workers_norm_national": (
+                            _round(norms.national.get(c.id), 2) if norms else None
+                        ),
                     }
                 )
     return rows
@@ -163,9 +245,12 @@ def window_rows(plan: Plan) -> list[dict[str, Any]]:
 
 def curve_rows(plan: Plan) -> list[dict[str, Any]]:
     rows = []
+    measured = plan.measured.points if plan.measured is not None else {}
     for community, curve in plan.curves.items():
+        points = measured.get(community)
         for j, (staff, level) in enumerate(zip(curve.staff, curve.level, strict=True)):
             half = curve.ci95[j] if curve.ci95 is not None else None
+            p = points[j] if points is not None and j < len(points) else None
             rows.append(
                 {
                     "community_id": community,
@@ -173,6 +258,14 @@ def curve_rows(plan: Plan) -> list[dict[str, Any]]:
                     "staff": float(staff),
                     "service_level": _round(float(level)),
                     "service_level_ci95": _round(float(half)) if half is not None else None,
+                    "service_level_lower95": _round(p.lower) if p else None,
+                    "urgent_level": _round(p.urgent) if p else None,
+                    "urgent_level_ci95": _round(p.urgent_ci95) if p else None,
+                    "ordinary_level": _round(p.ordinary) if p else None,
+                    "ordinary_level_ci95": _round(p.ordinary_ci95) if p else None,
+                    "replications": p.replications if p else None,
+                    "utilisation": _round(p.utilisation) if p else None,
+                    "backlog_grows": p.backlog_grows if p else None,
                 }
             )
     return rows

@@ -27,11 +27,15 @@ STREAM_LABEL = {
 WAIT_UNIT = {"window": "min", "grid": "min", "enforcement": "days"}
 COMPARE_METRICS = (
     "target_share",
+    "urgent_target_share",
+    "ordinary_target_share",
+    "urgent_response_p90_min",
     "wait_mean_min",
     "wait_mean_days",
     "wait_p90_min",
     "wait_p90_days",
     "utilisation",
+    "overtime_h_per_worker_week",
 )
 
 
@@ -78,8 +82,9 @@ def render_summary(summary: ScenarioSummary) -> str:
         f"¥{summary.posts_cost_yuan:,.0f}; community funds ¥{summary.funds_yuan:,.0f}/year"
         + fund_pool,
         f"  targets: window {targets.window.share:.0%} wait <= "
-        f"{targets.window.max_wait_min:g} min; urgent grid events answered <= "
-        f"{targets.grid.urgent_response_h:g} h, {targets.grid.share:.0%} closed <= "
+        f"{targets.window.max_wait_min:g} min; grid: {targets.grid.urgent_target:.0%} of urgent "
+        f"events answered <= {targets.grid.urgent_response_h:g} h and "
+        f"{targets.grid.ordinary_target:.0%} of ordinary ones closed <= "
         f"{targets.grid.ordinary_close_days:g} {targets.grid.days} days; enforcement "
         f"{targets.enforcement.share:.0%} closed <= {targets.enforcement.close_days:g} "
         f"{targets.enforcement.days} days",
@@ -214,6 +219,8 @@ def render_simulation(results: Results, worst: int = 10) -> str:
                   city["whole_cost_yuan_per_year"])
             + " a year (a social cost, not in the budget)"
         )
+    if ("city", "grid") in results.values:
+        lines += ["", grid_classes(results)]
     ranked = []
     for (site, stream), metrics in results.values.items():
         if results.levels[site] in ("street", "community"):
@@ -246,6 +253,54 @@ def render_simulation(results: Results, worst: int = 10) -> str:
             ),
         ]
     return "\n".join(lines)
+
+
+def grid_classes(results: Results) -> str:
+    """Urgent and ordinary grid events apart, with overtime and on-call hours (city level)."""
+    target = results.scenario.targets.grid
+    days = "working days" if target.days == "working" else "days"
+    rows = [
+        [
+            "urgent 紧急",
+            _pm(results, "city", "grid", "urgent_arrivals", "{:,.0f}"),
+            f"on site <= {target.urgent_response_h:g} h",
+            _pm(results, "city", "grid", "urgent_target_share", "{:.1%}"),
+            f"{target.urgent_target:.0%}",
+            _pm(results, "city", "grid", "urgent_response_p90_min", "{:.1f}") + " min",
+        ],
+        [
+            "ordinary 一般",
+            _ordinary_arrivals(results),
+            f"closed <= {target.ordinary_close_days:g} {days}",
+            _pm(results, "city", "grid", "ordinary_target_share", "{:.1%}"),
+            f"{target.ordinary_target:.0%}",
+            _pm(results, "city", "grid", "ordinary_close_p90_days", "{:.2f}") + " days",
+        ],
+    ]
+    table = format_table(
+        ["city: grid events", "arrivals", "target", "met", "target share", "p90"], rows
+    )
+    return (
+        table
+        + "\n  grid workers: overtime "
+        + _pm(results, "city", "grid", "overtime_h_per_worker_week", "{:.2f}")
+        + " h per worker per week (allowed "
+        + f"{results.scenario.overtime.grid_h_per_worker_day:g} h a day); on-call "
+        + _pm(results, "city", "grid", "on_call_h", "{:,.0f}")
+        + " h; duties take "
+        + f"{results.metric('city', 'grid', 'duty_workers')[0]:,.1f}"
+        + " of "
+        + f"{results.metric('city', 'grid', 'grid_staff')[0]:,.1f}"
+        + " grid staff-equivalents; window clerks: overtime "
+        + _pm(results, "city", "window", "overtime_h_per_worker_week", "{:.2f}")
+        + " h per clerk per week"
+    )
+
+
+def _ordinary_arrivals(results: Results) -> str:
+    total = results.per_replication("city", "grid", "arrivals")
+    urgent = results.per_replication("city", "grid", "urgent_arrivals")
+    return f"{float(np.mean(total - urgent)):,.0f}"
 
 
 # --- compare --------------------------------------------------------------------------------------
@@ -544,6 +599,100 @@ def render_sensitivity(report: SensitivityReport) -> str:
 # --- plan -----------------------------------------------------------------------------------------
 
 
+def _level(mean: float | None, half: float | None, lower: float | None = None) -> str:
+    if mean is None:
+        return "n/a"
+    text = f"{mean:.1%}" + (f" ± {half:.1%}" if half is not None else "")
+    return text + (f" ({lower:.1%})" if lower is not None else "")
+
+
+def _norm(row: dict[str, Any]) -> str:
+    if row["posts_norm_jilin_low"] is None:
+        return "n/a"
+    return (
+        f"{row['posts_norm_jilin_low']}-{row['posts_norm_jilin_high']} / "
+        f"{row['workers_norm_national']:.0f}"
+    )
+
+
+def plan_verdict(plan: Plan) -> list[str]:
+    """The posts figure with its bounds, the norms beside it, overtime, and the inputs it is most
+    sensitive to."""
+    r = plan.result
+    pool = plan.scenario.budget.posts_pool
+    lines = []
+    if plan.pool_enough is True:
+        lines.append(
+            f"  posts needed to meet every grid target: {r.posts_total}; the pool of {pool} is "
+            f"enough ({pool - (r.posts_total or 0)} to spare)"
+        )
+    elif plan.pool_enough is False:
+        lines.append(
+            f"  posts needed to meet every grid target: {r.posts_total}; the pool of {pool} is "
+            f"NOT enough: {(r.posts_total or 0) - pool} more posts are needed"
+        )
+    if plan.norms is not None:
+        low, high, national = plan.norms.totals
+        lines.append(
+            f"  beside it, the norms: Jilin's rule (10-15 posts under 3,000 households, +1 per "
+            f"300-500 above) gives {low}-{high} posts; the national 18 community workers per "
+            f"10,000 residents gives {national:,.0f}"
+        )
+    if plan.checks:
+        met = plan.met
+        agree = sum(c.agrees for c in plan.checks.values())
+        growing = sum(c.backlog_grows for c in plan.checks.values())
+        n = len(plan.checks)
+        most = max(c.replications for c in plan.checks.values())
+        reps = (
+            f"{plan.check_replications}" if most == plan.check_replications
+            else f"{plan.check_replications}-{most}"
+        )  # fmt: skip
+        lines.append(
+            f"  check ({reps} replications, fresh seeds, "
+            f"{plan.case_days} days, warm-up {plan.case_warmup_days}): {met}/{n} communities meet "
+            f"their grid targets on the lower 95% bound (urgent and ordinary both, no growing "
+            f"backlog); {growing} with a growing backlog; {plan.check_cap_hits} still undecided at "
+            f"{plan.max_replications} replications; {agree}/{n} agree with their curve within "
+            "the CIs"
+        )
+        checks = [c for c in plan.checks.values()]
+        week = [c.overtime_h_per_worker_week for c in checks]
+        week = [w for w in week if w == w]
+        overtime = sum(
+            c.overtime_h_per_year for c in checks if c.overtime_h_per_year == c.overtime_h_per_year
+        )
+        on_call = sum(
+            c.on_call_h_per_year for c in checks if c.on_call_h_per_year == c.on_call_h_per_year
+        )
+        paid = (
+            f"paid: ¥{plan.paid_overtime_yuan:,.0f}/year"
+            if plan.scenario.overtime.grid_paid
+            else "unpaid"
+        )
+        lines.append(
+            f"  grid overtime: {np.mean(week) if week else 0.0:.2f} h per worker per week "
+            f"(allowed {plan.scenario.overtime.grid_h_per_worker_day:g} h a day), {overtime:,.0f} "
+            f"h a year, on-call {on_call:,.0f} h a year, {paid}"
+        )
+    if plan.measured is not None:
+        m = plan.measured
+        halves = [h for b in m.brackets.values() for h in b.half_widths]
+        lines.append(
+            f"  curves ({m.case_days} days, warm-up {m.case_warmup_days}): levels either side of "
+            f"each target measured to a median 95% half-width of "
+            f"{float(np.median(halves)) if halves else 0.0:.1%}; {m.cap_hits} communities still "
+            f"undecided at {m.max_replications} replications"
+        )
+    if plan.elasticities:
+        top = ", ".join(f"{e.label} {e.value:+.2f}" for e in plan.elasticities[:5])
+        lines.append(
+            f"  most sensitive inputs (elasticity of the load-based estimate of "
+            f"{plan.load_posts:,.0f} posts; jiedao sensitivity re-simulates): {top}"
+        )
+    return lines
+
+
 def render_plan(plan: Plan) -> str:
     from jiedao.export.plan import allocation_rows, window_rows
 
@@ -575,14 +724,7 @@ def render_plan(plan: Plan) -> str:
         f"  binding: {', '.join(binding) or 'no pool'}"
         + (f"; {len(per_site)} community floors/caps" if per_site else "")
     )
-    if plan.checks:
-        met = sum(c.target_met for c in plan.checks.values())
-        agree = sum(c.agrees for c in plan.checks.values())
-        lines.append(
-            f"  check ({plan.check_replications} replications, fresh seeds): "
-            f"{met}/{len(plan.checks)} communities meet their target; "
-            f"{agree}/{len(plan.checks)} agree with their curve within the CIs"
-        )
+    lines += plan_verdict(plan)
     if plan.clerks is not None:
         c = plan.clerks
         rows_w = window_rows(plan)
@@ -602,18 +744,14 @@ def render_plan(plan: Plan) -> str:
             row["posts_current"],
             row["posts_proposed"],
             row["funds_proposed_yuan"],
-            "n/a"
-            if row["service_level"] is None
-            else (
-                f"{row['service_level']:.1%}"
-                + (
-                    f" ± {row['service_level_ci95']:.1%}"
-                    if row["service_level_ci95"] is not None
-                    else ""
-                )
-            ),
-            f"{row['target']:.0%}",
-            "yes" if row["target_met"] else "NO",
+            _level(row["service_level"], row["service_level_ci95"], row["service_level_lower95"]),
+            _level(row["urgent_level"], row["urgent_level_ci95"]),
+            _level(row["ordinary_level"], row["ordinary_level_ci95"]),
+            f"{row['target']:.0%}" if row["target"] is not None else "n/a",
+            "yes"
+            if row["target_met"]
+            else ("NO (backlog grows)" if row["backlog_grows"] else "NO"),
+            _norm(row),
         ]
         for row in allocation_rows(plan)
     ]
@@ -627,9 +765,12 @@ def render_plan(plan: Plan) -> str:
                 "posts now",
                 "posts plan",
                 "funds plan (yuan)",
-                "service level",
+                "grid level (low 95%)",
+                "urgent",
+                "ordinary",
                 "target",
                 "met",
+                "norms Jilin / national",
             ],
             rows,
         ),

@@ -43,7 +43,16 @@ from jiedao.scenarios.model import Scenario
 from jiedao.sim.backends import Serial
 from jiedao.sim.streams import derived_seed, purpose_generator
 
-CURVE_INPUTS = ("demand.grid.", "targets.grid.", "calendar.", "policy.", "districts.", "defaults.")
+CURVE_INPUTS = (
+    "demand.grid.",
+    "targets.grid.",
+    "calendar.",
+    "policy.",
+    "districts.",
+    "defaults.",
+    "duties.",
+    "overtime.",
+)
 
 
 def _mean_path(dist: Any, prefix: str) -> str | None:
@@ -59,24 +68,90 @@ def _mean_path(dist: Any, prefix: str) -> str | None:
 def parameters(scenario: Scenario) -> list[tuple[str, float, str]]:
     """(field path, base value, label) of every figure the one-at-a-time analysis moves."""
     d, b = scenario.demand, scenario.budget
+    duties, overtime = scenario.duties, scenario.overtime
     out: list[tuple[str, float, str]] = [
         (
             "demand.window.rate_per_1000_households_per_day",
             d.window.rate_per_1000_households_per_day,
             "window visits rate",
         ),
-        (
-            "demand.grid.events_per_grid_per_month",
-            d.grid.events_per_grid_per_month,
-            "grid events rate",
-        ),
+    ]
+    if d.grid.events_per_grid_per_month is not None:
+        out.append(
+            (
+                "demand.grid.events_per_grid_per_month",
+                d.grid.events_per_grid_per_month,
+                "grid events rate",
+            )
+        )
+    if d.grid.events_per_1000_residents_per_month is not None:
+        out.append(
+            (
+                "demand.grid.events_per_1000_residents_per_month",
+                d.grid.events_per_1000_residents_per_month,
+                "grid events per 1,000 residents",
+            )
+        )
+    communities = list(scenario.communities())
+    if communities and all(c.residents is None for c in communities):
+        out.append(
+            (
+                "defaults.community.persons_per_household",
+                communities[0].persons_per_household,
+                "persons per household",
+            )
+        )
+    out += [
         (
             "demand.enforcement.direct_cases_per_street_per_month",
             d.enforcement.direct_cases_per_street_per_month,
             "enforcement cases rate",
         ),
-        ("demand.grid.event_time_share", d.grid.event_time_share, "grid workers' event time"),
+        ("demand.grid.urgent_share", d.grid.urgent_share, "share of grid events urgent"),
+        ("demand.grid.patrol_share", d.grid.patrol_share, "share of grid events found on patrol"),
     ]
+    if d.grid.event_time_share is not None:
+        out.append(
+            ("demand.grid.event_time_share", d.grid.event_time_share, "grid workers' event time")
+        )
+    out += [
+        ("duties.visit_min", duties.visit_min, "minutes per household visit"),
+        (
+            "duties.visits_per_household_year",
+            duties.visits_per_household_year,
+            "visits per household a year",
+        ),
+        (
+            "duties.patrol_min_per_grid_day",
+            duties.patrol_min_per_grid_day,
+            "patrol minutes per grid a day",
+        ),
+        (
+            "duties.meetings_h_per_worker_week",
+            duties.meetings_h_per_worker_week,
+            "meetings per worker a week",
+        ),
+        (
+            "overtime.grid_h_per_worker_day",
+            overtime.grid_h_per_worker_day,
+            "grid overtime allowed a day",
+        ),
+    ]
+    for kind, item in duties.household_types.items():
+        out.append(
+            (
+                f"duties.household_types.{kind}.household_share",
+                item.household_share,
+                f"share of {kind} households",
+            )
+        )
+        out.append(
+            (
+                f"duties.household_types.{kind}.visits_per_year",
+                item.visits_per_year,
+                f"visits to {kind} households a year",
+            )
+        )
     for key, category in d.window.categories.items():
         path = _mean_path(category.service_min, f"demand.window.categories.{key}.service_min")
         if path:
@@ -85,6 +160,11 @@ def parameters(scenario: Scenario) -> list[tuple[str, float, str]]:
         ("demand.window.patience_min", d.window.patience_min, "window patience"),
         ("demand.grid.travel_min", d.grid.travel_min, "grid travel time"),
         ("demand.grid.handling_min", d.grid.handling_min, "grid handling time"),
+        (
+            "demand.grid.patrol_handling_min",
+            d.grid.patrol_handling_min,
+            "grid handling time of patrol finds",
+        ),
         ("demand.enforcement.duration_days", d.enforcement.duration_days, "enforcement case time"),
     ):
         path = _mean_path(dist, name)

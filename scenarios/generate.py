@@ -216,6 +216,7 @@ def generate(communities: int, seed: int) -> str:
         "[defaults.community]",
         'type = "urban"',
         "households_per_grid = 940",
+        "persons_per_household = 2.3",
         "party_building_posts = 2",
         "",
         "[defaults.street]",
@@ -268,6 +269,7 @@ case_days = 112
 case_warmup_days = 28
 replications = 5
 seed = 11
+max_replications = 20
 
 [demand.window]
 rate_per_1000_households_per_day = 9.0
@@ -295,17 +297,19 @@ service_min = { dist = "lognormal", mean = 4, cv = 0.8 }, online_share = 0.4, ta
 second_trip_share = 0.0 }
 
 [demand.grid]
-events_per_grid_per_month = 30
+events_per_1000_residents_per_month = 30
 hour_profile = [0, 0, 0, 0, 0, 0, 0, 0, 1.0, 1.4, 1.3, 1.0, 0, 0.8, 1.0, 1.0, 0.8, 0, 0, 0, 0, 0, \
 0, 0]
 weekday_profile = [1.2, 1.0, 1.0, 1.0, 0.9, 0, 0]
 urgent_share = 0.1
-patrol_share = 0.5
-event_time_share = 0.45
+patrol_share = 0.7
+patrol_handling_min = { dist = "lognormal", mean = 10, cv = 1.0 }
 travel_min = { dist = "lognormal", mean = 15, cv = 0.5 }
-handling_min = { dist = "lognormal", mean = 150, cv = 0.8 }
+travel_reference_households_per_grid = 940
+handling_min = { dist = "lognormal", mean = 60, cv = 1.0 }
 station_handling_min = { dist = "lognormal", mean = 45, cv = 0.8 }
-routing = { grid = 0.60, community = 0.20, street = 0.15, enforcement = 0.05 }
+urgent_after_hours = "on_call"
+routing = { grid = 0.75, community = 0.10, street = 0.13, enforcement = 0.02 }
 departments = { civil = 0.30, safety = 0.25, urban = 0.30, health = 0.15 }
 
 [demand.enforcement]
@@ -329,4 +333,24 @@ share = 0.90
 close_days = 30
 days = "working"
 share = 0.70
+
+[duties]
+visit_min = 20
+visits_per_household_year = 2
+patrol_min_per_grid_day = 60
+meetings_h_per_worker_week = 4
+
+[duties.household_types.vulnerable]
+name = "Vulnerable households"
+name_zh = "重点关爱户"
+household_share = 0.10
+visits_per_year = 12
+event_factor = 1.5
+
+[overtime]
+grid_h_per_worker_day = 0.5
+grid_paid = false
+window_h_per_clerk_day = 0.5
+window_paid = false
+pay_factor = 1.5
 """

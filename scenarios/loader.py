@@ -421,6 +421,8 @@ def resolve(
         simulation=spec.simulation,
         districts=tuple(districts),
         access=spec.access,
+        duties=spec.duties,
+        overtime=spec.overtime,
     )
 
 
@@ -623,6 +625,7 @@ def _community(
     funds = _cascade("funds_yuan", *levels)
     if funds is None:
         funds = {str(k): v for k, v in spec.budget.fund_standard_yuan.items()}.get(kind, 0.0)
+    shares = _household_shares(spec, path, levels, fail)
     return Community(
         id=site_id,
         path=path,
@@ -637,7 +640,34 @@ def _community(
         funds_yuan=float(funds),
         demand_factor=float(_or(_cascade("demand_factor", *levels), 1.0)),
         parts=parts,
+        persons_per_household=float(_or(_cascade("persons_per_household", *levels), 2.3)),
+        household_shares=shares,
     )
+
+
+def _household_shares(
+    spec: schema.ScenarioFile, path: str, levels: tuple[BaseModel | None, ...], fail: Any
+) -> dict[str, float]:
+    """The community's share of households of each household type: the city's, unless the
+    community (or a defaults table) gives its own."""
+    types = spec.duties.household_types
+    shares = {k: t.household_share for k, t in types.items()}
+    own = _cascade("household_shares", *levels)
+    if own is None:
+        return shares
+    for key in own:
+        if key not in types:
+            raise fail(
+                f"{path}.household_shares.{key}",
+                f"no household type {key!r} in duties.household_types" + did_you_mean(key, types),
+            )
+    shares.update(own)
+    if sum(shares.values()) > 1.0 + 1e-6:
+        raise fail(
+            f"{path}.household_shares",
+            f"household shares must sum to at most 1, got {sum(shares.values()):g}",
+        )
+    return shares
 
 
 # --- entry point ----------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from jiedao.scenarios.schema import (
     Budget,
     Calendar,
     Demand,
+    Duties,
+    Overtime,
     Policy,
     Shift,
     SimulationDefaults,
@@ -52,10 +54,20 @@ class Community:
     district_travel_min: float = 0.0
     # how each was found: "given", "km" (from a distance) or "derived" (from areas)
     travel_basis: tuple[str, str, str] = ("given", "given", "given")
+    persons_per_household: float = 2.3
+    # share of households of each of ``duties.household_types`` (the city's unless it gives its own)
+    household_shares: dict[str, float] = field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(k for k, _ in self.parts) if self.parts else (self.id,)
+
+    @property
+    def population(self) -> float:
+        """Residents: as given, else households x persons per household."""
+        if self.residents is not None:
+            return float(self.residents)
+        return self.households * self.persons_per_household
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,8 @@ class Scenario:
     policy: Policy
     simulation: SimulationDefaults
     districts: tuple[District, ...]
+    duties: Duties = field(default_factory=Duties)
+    overtime: Overtime = field(default_factory=Overtime)
     _index: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
     origin: Origin | None = field(default=None, repr=False, compare=False)
     access: Access = field(default_factory=Access)

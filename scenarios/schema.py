@@ -282,22 +282,42 @@ class WindowDemand(Strict):
         return categories
 
 
-class GridDemand(Strict):
-    """Events in a community's grids (网格事件), reported by residents or found on patrol."""
+MAX_RESIDENT_EVENTS = 10_000.0  # events per 1,000 residents per month: ten per resident
+MAX_DUTY_MIN = 1_440.0  # minutes of a duty: at most a day
+MAX_VISITS = 366.0  # visits per household per year: at most daily
 
-    events_per_grid_per_month: Annotated[
-        float, Field(ge=0, le=MAX_GRID_EVENTS), AfterValidator(_finite)
-    ]
+
+class GridDemand(Strict):
+    """Events in a community's grids (网格事件), reported by residents or found on patrol.
+
+    The rate is stated per 1,000 residents a month (``events_per_1000_residents_per_month``) or,
+    as an alternative, per grid a month (``events_per_grid_per_month``, which wins when given, so
+    that ``--set`` on it works on any file). At least one is required.
+    """
+
+    events_per_1000_residents_per_month: (
+        Annotated[float, Field(ge=0, le=MAX_RESIDENT_EVENTS), AfterValidator(_finite)] | None
+    ) = None
+    events_per_grid_per_month: (
+        Annotated[float, Field(ge=0, le=MAX_GRID_EVENTS), AfterValidator(_finite)] | None
+    ) = None
     hour_profile: HourProfile | None = None
     weekday_profile: WeekProfile | None = None
     urgent_share: Share = 0.1
     patrol_share: Share = 0.5
-    # share of a grid worker's duty time free for events; the rest is routine household visits,
-    # data collection and meetings, which the model does not queue
-    event_time_share: Annotated[float, Field(gt=0, le=1), AfterValidator(_finite)] = 1.0
+    # handling of an event found on patrol (short: fixed on the spot); default handling_min
+    patrol_handling_min: Distribution | None = None
+    # a share override: event capacity = grid staff-equivalents x this share, duties ignored
+    event_time_share: Annotated[float, Field(gt=0, le=1), AfterValidator(_finite)] | None = None
     travel_min: Distribution
+    # travel scales with sqrt(households per grid / this): smaller grids, shorter trips
+    travel_reference_households_per_grid: (
+        Annotated[float, Field(ge=1, le=MAX_COUNT), AfterValidator(_finite)] | None
+    ) = None
     handling_min: Distribution
     station_handling_min: Distribution
+    # who answers an urgent event while the team is off duty (lunch, nights, weekends)
+    urgent_after_hours: Literal["on_call", "next_opening"] = "on_call"
     routing: dict[Literal["grid", "community", "street", "enforcement"], Share]
     departments: dict[str, Share] = Field(
         default_factory=lambda: {"all": 1.0},
@@ -312,6 +332,16 @@ class GridDemand(Strict):
     def _shares(cls, shares: dict[str, float]) -> dict[str, float]:
         _check_shares(dict(shares))
         return shares
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> GridDemand:
+        if self.events_per_1000_residents_per_month is None and (
+            self.events_per_grid_per_month is None
+        ):
+            raise ValueError(
+                "give events_per_1000_residents_per_month (or events_per_grid_per_month)"
+            )
+        return self
 
 
 class EnforcementDemand(Strict):
@@ -359,10 +389,25 @@ class WindowTarget(Strict):
 
 
 class GridTarget(Strict):
+    """Urgent events answered (a worker on site) within ``urgent_response_h`` hours on the calendar
+    clock; ordinary events closed within ``ordinary_close_days`` (working or calendar days). Each
+    class has its own target share (default ``share``); a community meets its grid targets only
+    when it meets both."""
+
     urgent_response_h: Positive = 2.0
     ordinary_close_days: Positive = 3.0
     days: Literal["working", "calendar"] = "working"
     share: TargetShare = 0.9
+    urgent_share: TargetShare | None = None
+    ordinary_share: TargetShare | None = None
+
+    @property
+    def urgent_target(self) -> float:
+        return self.share if self.urgent_share is None else self.urgent_share
+
+    @property
+    def ordinary_target(self) -> float:
+        return self.share if self.ordinary_share is None else self.ordinary_share
 
 
 class EnforcementTarget(Strict):
@@ -375,6 +420,70 @@ class Targets(Strict):
     window: WindowTarget = WindowTarget()
     grid: GridTarget = GridTarget()
     enforcement: EnforcementTarget = EnforcementTarget()
+
+
+# --- duties and overtime --------------------------------------------------------------------------
+
+DutyMinutes = Annotated[float, Field(ge=0, le=MAX_DUTY_MIN), AfterValidator(_finite)]
+Visits = Annotated[float, Field(ge=0, le=MAX_VISITS), AfterValidator(_finite)]
+
+
+class HouseholdType(Strict):
+    """Households that need more of a grid worker than an ordinary one (vulnerable, elderly living
+    alone, welfare): their city-wide share of households (a community may give its own), their
+    visits a year (instead of the ordinary ``visits_per_household_year``), and their grid events
+    relative to an ordinary household (a demand driver)."""
+
+    name: str = ""
+    name_zh: str = ""
+    household_share: Share
+    visits_per_year: Visits = 0.0
+    event_factor: Factor = 1.0
+
+
+class Duties(Strict):
+    """The work that takes a grid worker's on-duty time besides events, written so that it grows
+    with the community: household visits per household a year (by household type), patrol per grid
+    a day, meetings and data work per worker a week. Subtracted from the grid team's on-duty hours
+    before events are served (docs/simulation.md)."""
+
+    visit_min: DutyMinutes = 0.0
+    visits_per_household_year: Visits = 0.0
+    household_types: dict[str, HouseholdType] = Field(default_factory=dict)
+    patrol_min_per_grid_day: DutyMinutes = 0.0
+    meetings_h_per_worker_week: Annotated[float, Field(ge=0, le=168), AfterValidator(_finite)] = 0.0
+
+    @field_validator("household_types")
+    @classmethod
+    def _types(cls, types: dict[str, HouseholdType]) -> dict[str, HouseholdType]:
+        for key in types:
+            if not SLUG.match(key):
+                raise ValueError(f"id {key!r} must be a lowercase slug like 'vulnerable'")
+        total = sum(t.household_share for t in types.values())
+        if total > 1.0 + 1e-6:
+            raise ValueError(f"household shares must sum to at most 1, got {total:g}")
+        return types
+
+
+OvertimeHours = Annotated[float, Field(ge=0, le=12), AfterValidator(_finite)]
+
+
+class Overtime(Strict):
+    """How long a worker may work past closing, per worker per day, and whether it is paid.
+
+    Grid workers and community stations: a job in hand at closing runs on up to
+    ``grid_h_per_worker_day`` and pauses then (nothing new starts after closing). Window clerks:
+    no clerk starts a resident who would not be done by closing plus ``window_h_per_clerk_day``;
+    residents still queued then are sent home (they come back as with ``at_closing = "return"``).
+    ``window_h_per_clerk_day`` omitted: the evening queue is served whatever it takes (unbounded).
+    Paid overtime costs ``pay_factor`` x a post's hourly cost (``post_cost_yuan /
+    hours_per_post_year``)."""
+
+    grid_h_per_worker_day: OvertimeHours = 0.0
+    grid_paid: bool = False
+    window_h_per_clerk_day: OvertimeHours | None = None
+    window_paid: bool = False
+    pay_factor: Annotated[float, Field(ge=1, le=10), AfterValidator(_finite)] = 1.5
 
 
 # --- budget and policy ---------------------------------------------------------------------------
@@ -456,6 +565,9 @@ class SimulationDefaults(Strict):
     case_warmup_days: Count | None = None
     replications: PositiveCount = 5
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 11
+    # curves and the plan's check add replications where the 95% interval still holds the target,
+    # up to this many per staffing level
+    max_replications: Annotated[int, Field(ge=1, le=1000)] = 20
 
     @model_validator(mode="after")
     def _warmup_shorter(self) -> SimulationDefaults:
@@ -483,6 +595,10 @@ class CommunityFields(Strict):
     type: Literal["urban", "town"] | None = None
     households: Count | None = None
     residents: Count | None = None
+    persons_per_household: Annotated[float, Field(ge=1, le=20), AfterValidator(_finite)] | None = (
+        None
+    )
+    household_shares: dict[str, Share] | None = None
     grids: PositiveCount | None = None
     households_per_grid: Annotated[float, Field(ge=1), AfterValidator(_finite)] | None = None
     posts: Count | None = None
@@ -566,6 +682,8 @@ class ScenarioFile(Strict):
     budget: Budget = Budget()
     policy: Policy = Policy()
     simulation: SimulationDefaults = SimulationDefaults()
+    duties: Duties = Duties()
+    overtime: Overtime = Overtime()
     defaults: Defaults = Defaults()
     districts: dict[str, District] = Field(min_length=1)
     access: Access = Access()

@@ -1,8 +1,19 @@
-"""The working calendar: when sites are open, and a clock that counts working days.
+"""The working calendar: when sites are open, and the clocks that count working time.
 
 Simulation time is in minutes from 00:00 on the scenario's ``calendar.start_date``. A day is working
 when its weekday is in ``working_days`` and its date is not a holiday; on a working day the site is
 open from ``open`` to ``close`` with the ``lunch`` break closed.
+
+Two clocks run on this calendar, and they differ on purpose:
+
+- The **on-duty clock** is the one staff work on: the open spans of working days, *without* the
+  lunch break (:meth:`WorkCalendar.open_intervals`, :meth:`WorkCalendar.duty_minutes_per_day`,
+  :meth:`WorkCalendar.is_open`). Grid workers' and community stations' work in hand advances only
+  on it (:mod:`sim.station`, ``at_break = "pause"``): a job in hand at lunch or closing pauses and
+  resumes at the next opening, and the capacity and duties of a team are stated per on-duty minute.
+- The **working clock** ``W(t)`` is the one deadlines are stated on: a case of "3 working days",
+  an ordinary grid event to be closed "within 3 working days". It counts the whole opening span,
+  lunch *included*, because a deadline does not stop for lunch.
 
 Deadlines and case durations stated in working days use the *working clock* ``W(t)``: it advances
 by exactly 1 over each working day's opening span (``open`` to ``close``, lunch included) and
@@ -75,6 +86,18 @@ class WorkCalendar:
             (base + self.open_min, base + self.lunch[0]),
             (base + self.lunch[1], base + self.close_min),
         ]
+
+    def is_open(self, t: float) -> bool:
+        """Whether minute ``t`` lies in an open span (on the on-duty clock: lunch is closed)."""
+        day = int(t // DAY)
+        return any(a <= t < b for a, b in self.open_intervals(day))
+
+    def duty_minutes_per_day(self) -> float:
+        """On-duty minutes of a working day: opening to closing less the lunch break."""
+        span = self.close_min - self.open_min
+        if self.lunch is not None:
+            span -= self.lunch[1] - self.lunch[0]
+        return span
 
     def working_day_indices(self) -> np.ndarray:
         """Working days within the simulated horizon."""

@@ -21,7 +21,7 @@ from jiedao.sim.calendar import DAY, WorkCalendar
 from jiedao.sim.enforcement import EnforcementTeam
 from jiedao.sim.grids import CommunityGrids
 from jiedao.sim.station import Station, Table
-from jiedao.sim.windows import WindowCentre, station_jobs
+from jiedao.sim.windows import WindowCentre, category_windows, station_jobs
 
 # Cases may end after the horizon; the calendar runs on so that their end can be placed.
 CALENDAR_SLACK_DAYS = 400
@@ -40,17 +40,34 @@ class StationRecord:
     kind: np.ndarray
     origin: np.ndarray
     returning: np.ndarray
-    available_min: float
-    overtime_min: float
+    available_min: float  # scheduled on-duty server-minutes in the observation window
+    overtime_min: float  # server-minutes past closing over the whole run (sim.station)
+    marked: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # pauses of work in hand (on-duty clock): row, from, to (nan: still paused at the horizon)
+    pause_row: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    pause_from: np.ndarray = field(default_factory=lambda: np.empty(0))
+    pause_to: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # server-minutes worked off schedule: from, to, servers, after closing (else a break overrun)
+    extra_from: np.ndarray = field(default_factory=lambda: np.empty(0))
+    extra_to: np.ndarray = field(default_factory=lambda: np.empty(0))
+    extra_servers: np.ndarray = field(default_factory=lambda: np.empty(0))
+    extra_closing: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    staff: float = 0.0  # the station's nominal staff (workers, clerks), for per-worker figures
 
     @classmethod
     def of(
-        cls, table: Table, station: Station, available: float, returning: set[int] | None = None
+        cls,
+        table: Table,
+        station: Station,
+        available: float,
+        returning: set[int] | None = None,
+        staff: float = 0.0,
     ) -> StationRecord:
         n = len(table.arrival)
         back = np.zeros(n, dtype=bool)
         if returning:
             back[list(returning)] = True
+        extra = station.extra
         return cls(
             arrival=np.asarray(table.arrival, dtype=float),
             start=np.asarray(table.start, dtype=float),
@@ -65,6 +82,15 @@ class StationRecord:
             returning=back,
             available_min=available,
             overtime_min=station.overtime_min,
+            marked=np.asarray(table.marked, dtype=float),
+            pause_row=np.asarray(table.pause_row, dtype=np.int64),
+            pause_from=np.asarray(table.pause_from, dtype=float),
+            pause_to=np.asarray(table.pause_to, dtype=float),
+            extra_from=np.array([e[0] for e in extra], dtype=float),
+            extra_to=np.array([e[1] for e in extra], dtype=float),
+            extra_servers=np.array([e[2] for e in extra], dtype=float),
+            extra_closing=np.array([e[3] for e in extra], dtype=bool),
+            staff=staff,
         )
 
 
@@ -76,9 +102,16 @@ class GridRecord:
     travel: np.ndarray
     route: np.ndarray
     close: np.ndarray
-    team_start: np.ndarray
+    team_start: np.ndarray  # first start of work on the event (team or on-call worker)
     teams: list[StationRecord]
     station: StationRecord
+    answered: np.ndarray = field(default_factory=lambda: np.empty(0))  # a worker on site
+    work: np.ndarray = field(default_factory=lambda: np.empty(0))  # travel + handling minutes
+    on_call: StationRecord | None = None
+    workers: float = 0.0  # grid staff-equivalents (workers from posts + purchased)
+    event_staff: float = 0.0  # of them, free for events after duties
+    duty_workers: float = 0.0  # workers the duties need (visits, patrol)
+    duty_available: float = 0.0  # staff time left after meetings, for duties and events
 
 
 @dataclass
@@ -109,9 +142,10 @@ def simulate_street(
     warmup_days: int = 0,
     case_warmup_days: int = 0,
     streams: tuple[str, ...] = ("window", "grid", "enforcement"),
-    grid_workers: dict[str, float] | None = None,
+    grid_workers: dict[str, float | tuple[float, float]] | None = None,
 ) -> StreetRecord:
-    """Run one street for one replication. ``grid_workers`` overrides staffing per community id."""
+    """Run one street for one replication. ``grid_workers`` overrides staffing per community id:
+    grid workers from posts, or (grid workers from posts, purchased staff-equivalents)."""
     street = next(s for s in scenario.streets() if s.id == street_id)
     record = StreetRecord(street=street_id, replication=replication)
 
@@ -122,10 +156,15 @@ def simulate_street(
         centre = WindowCentre(env, scenario, street, calendar, horizon, seed, replication)
         env.run(until=horizon)
         available = centre.available_minutes(warmup_days * DAY, horizon)
+        clerks = (
+            [float(street.windows)]
+            if scenario.policy.window_mode == "pooled"
+            else list(category_windows(scenario, street).values())
+        )
         for k, (table, station) in enumerate(zip(centre.tables, centre.stations, strict=True)):
             station.finish(horizon)
             record.windows.append(
-                StationRecord.of(table, station, available[k], centre.returning[k])
+                StationRecord.of(table, station, available[k], centre.returning[k], clerks[k])
             )
         record.costs = centre.costs(warmup_days * DAY, horizon)
 
@@ -137,7 +176,8 @@ def simulate_street(
         team = EnforcementTeam(env, scenario, street, calendar, horizon, seed, replication)
         grids = []
         for community in street.communities:
-            workers = None if grid_workers is None else grid_workers.get(community.id)
+            given = None if grid_workers is None else grid_workers.get(community.id)
+            workers, purchased = (given, 0.0) if not isinstance(given, tuple) else given
             grids.append(
                 CommunityGrids(
                     env,
@@ -149,6 +189,7 @@ def simulate_street(
                     replication,
                     team,
                     workers=workers,
+                    purchased=purchased if given is not None else None,
                     station_jobs=station_jobs(
                         scenario, community, street, calendar, horizon, seed, replication
                     ),
@@ -160,10 +201,14 @@ def simulate_street(
             teams = []
             for k, (table, station) in enumerate(zip(g.tables, g.teams, strict=True)):
                 station.finish(horizon)
-                teams.append(StationRecord.of(table, station, available[k]))
-            team_start = np.full(len(g.arrivals), np.nan)
-            for rec in teams:
-                team_start[rec.origin] = rec.start
+                teams.append(StationRecord.of(table, station, available[k], staff=g.team_staff[k]))
+            first_start, answered = g.event_times()
+            on_call = None
+            if g.on_call is not None:
+                g.on_call.finish(horizon)
+                on_call = StationRecord.of(g.on_call_table, g.on_call, 0.0, staff=1.0)
+            g.station.finish(horizon)
+            capacity = g.capacity
             record.grids.append(
                 GridRecord(
                     community=community.id,
@@ -172,11 +217,22 @@ def simulate_street(
                     travel=g.travel,
                     route=g.route,
                     close=g.close,
-                    team_start=team_start,
+                    team_start=first_start,
                     teams=teams,
                     station=StationRecord.of(
-                        g.station_table, g.station, g.station_available_minutes(start, horizon)
+                        g.station_table,
+                        g.station,
+                        g.station_available_minutes(start, horizon),
+                        staff=float(g.station_posts),
                     ),
+                    answered=answered,
+                    work=g.work,
+                    on_call=on_call,
+                    workers=capacity.staff,
+                    event_staff=capacity.event_staff,
+                    duty_workers=capacity.duty_workers,
+                    duty_available=capacity.workers * (1.0 - capacity.meeting_share)
+                    + capacity.purchased,
                 )
             )
         available = team.available_minutes(start, horizon)

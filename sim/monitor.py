@@ -12,8 +12,17 @@ counts them); a grid event handed on to the street or escalated to enforcement l
 stream as ``handed_on`` and an escalation arrives at the enforcement stream as a new case.
 
 Time-weighted figures cover the observation window whoever is present: utilisation is busy
-server-minutes over on-duty server-minutes (overtime included), queue_mean the time-average number
-waiting.
+server-minutes (services less their pauses) over on-duty server-minutes (the schedule's, plus every
+minute worked off it: overtime past closing and break overruns), so it never exceeds 1; queue_mean
+is the time-average number waiting; overtime is the server-minutes past closing in the window,
+also per worker (the station's nominal staff) per week.
+
+Grid events (:func:`grid_metrics`) are judged per class: urgent events by the moment a worker is on
+site (``answered``) within ``urgent_response_h`` on the calendar clock, ordinary events by their
+closing within ``ordinary_close_days`` (working or calendar days). ``target_share`` for grids is the
+*joint* level (:func:`joint_level`): the lower of the two, so that a community meets its grid
+targets only when it meets both. ``backlog_growth`` and ``offered_load`` say whether the backlog
+grows over the run.
 
 ``target_share`` is the share of the cohort whose outcome against its target is known that met
 it: met / (met + missed), where an abandonment or a resident sent home is a miss, and a member still
@@ -28,7 +37,7 @@ import numpy as np
 
 from jiedao.scenarios.schema import EnforcementTarget, GridTarget, WindowTarget
 from jiedao.sim.calendar import DAY, WorkCalendar
-from jiedao.sim.grids import COMMUNITY, ENFORCEMENT, STREET
+from jiedao.sim.grids import ENFORCEMENT, FROM_GRID, STREET
 from jiedao.sim.model import GridRecord, StationRecord
 from jiedao.sim.station import ABANDONED, COMPLETED, IN_SYSTEM, SENT_HOME
 
@@ -66,21 +75,51 @@ def _share(met: int, missed: int) -> float:
     return met / (met + missed) if met + missed else float("nan")
 
 
+def _worked(records: Sequence[StationRecord], warm: float, horizon: float) -> float:
+    """Busy server-minutes in the window: services less their pauses (the on-duty clock)."""
+    busy = 0.0
+    for r in records:
+        started = ~np.isnan(r.start)
+        busy += _overlap(
+            r.start[started], np.where(np.isnan(r.end[started]), horizon, r.end[started]), warm,
+            horizon,
+        )  # fmt: skip
+        if len(r.pause_from):
+            busy -= _overlap(
+                r.pause_from, np.where(np.isnan(r.pause_to), horizon, r.pause_to), warm, horizon
+            )
+    return busy
+
+
+def _extra(records: Sequence[StationRecord], warm: float, horizon: float) -> tuple[float, float]:
+    """(server-minutes worked off schedule, of them after closing) in the window."""
+    total = closing = 0.0
+    for r in records:
+        if not len(r.extra_from):
+            continue
+        minutes = np.clip(np.minimum(r.extra_to, horizon) - np.maximum(r.extra_from, warm), 0, None)
+        minutes = minutes * r.extra_servers
+        total += float(minutes.sum())
+        closing += float(minutes[r.extra_closing].sum())
+    return total, closing
+
+
 def station_counts(records: Sequence[StationRecord], warm: float, horizon: float) -> Metrics:
-    """Counts, utilisation and queue of one or more stations (pooled)."""
+    """Counts, utilisation, queue and overtime of one or more stations (pooled)."""
     arrival = _cat(records, "arrival")
     start, end = _cat(records, "start"), _cat(records, "end")
     outcome, left = _cat(records, "outcome"), _cat(records, "left")
     cohort = (arrival >= warm) & (arrival < horizon)
     carried = (arrival < warm) & ~(end < warm) & ~(left < warm)
     started = ~np.isnan(start)
-    busy = _overlap(
-        start[started], np.where(np.isnan(end[started]), horizon, end[started]), warm, horizon
-    )
+    busy = _worked(records, warm, horizon)
     waiting_until = np.where(started, start, np.where(np.isnan(left), horizon, left))
     queue = _overlap(arrival, waiting_until, warm, horizon)
-    available = sum(r.available_min + r.overtime_min for r in records)
+    extra, overtime = _extra(records, warm, horizon)
+    available = sum(r.available_min for r in records) + extra
     span = horizon - warm
+    staff = sum(r.staff for r in records)
+    weeks = span / (7.0 * DAY)
     counts = {
         "arrivals": int(cohort.sum()),
         "completed": int((cohort & (outcome == COMPLETED)).sum()),
@@ -93,7 +132,10 @@ def station_counts(records: Sequence[StationRecord], warm: float, horizon: float
         **{k: float(v) for k, v in counts.items()},
         "utilisation": busy / available if available > 0 else float("nan"),
         "queue_mean": queue / span if span > 0 else float("nan"),
-        "overtime_h": sum(r.overtime_min for r in records) / 60.0,
+        "overtime_h": overtime / 60.0,
+        "overtime_h_per_worker_week": (
+            overtime / 60.0 / staff / weeks if staff > 0 and weeks > 0 else float("nan")
+        ),
     }
 
 
@@ -131,6 +173,41 @@ def _elapsed(calendar: WorkCalendar, days: str, t0: np.ndarray, t1: np.ndarray) 
     return (t1 - t0) / DAY
 
 
+def class_level(share: float, target: float, reference: float) -> float:
+    """A class's share mapped so that its own ``target`` reads as ``reference`` (the grid
+    target): linear on [0, target] -> [0, reference] and on [target, 1] -> [reference, 1]."""
+    if share != share:
+        return share
+    if share <= target:
+        return share * reference / target
+    return reference + (share - target) * (1.0 - reference) / (1.0 - target)
+
+
+def joint_level(urgent: float, ordinary: float, duty: float, target: GridTarget) -> float:
+    """The community's grid level: the lower of its urgent and ordinary levels (each mapped so that
+    its own target reads as ``target.share``), and below ``share`` whenever its workers cannot do
+    their duties (``duty`` < 1). Meets ``share`` exactly when both classes meet their targets and
+    the duties are done. ``nan`` when no outcome is known yet. With equal targets it is simply
+    ``min(urgent, ordinary)``."""
+    reference = target.share
+    levels = [
+        class_level(urgent, target.urgent_target, reference),
+        class_level(ordinary, target.ordinary_target, reference),
+    ]
+    known = [v for v in levels if v == v]
+    if duty == duty and duty < 1.0 - 1e-12:
+        known.append(duty * reference)
+    elif not known:
+        return float("nan")
+    return min(known)
+
+
+def backlog(arrival: np.ndarray, close: np.ndarray, t: float) -> int:
+    """Events arrived by ``t`` and not yet closed or handed on (queued, paused, in hand, or at the
+    community station)."""
+    return int(((arrival < t) & ~(close <= t)).sum())
+
+
 def grid_metrics(
     records: Sequence[GridRecord],
     warm: float,
@@ -138,45 +215,89 @@ def grid_metrics(
     target: GridTarget,
     calendar: WorkCalendar,
 ) -> Metrics:
-    arrival = np.concatenate([g.arrival for g in records]) if records else np.empty(0)
-    urgent = np.concatenate([g.urgent for g in records]) if records else np.empty(0, bool)
-    travel = np.concatenate([g.travel for g in records]) if records else np.empty(0)
-    route = np.concatenate([g.route for g in records]) if records else np.empty(0, int)
-    close = np.concatenate([g.close for g in records]) if records else np.empty(0)
-    start = np.concatenate([g.team_start for g in records]) if records else np.empty(0)
+    def cat(name: str, dtype: type = float) -> np.ndarray:
+        arrays = [getattr(g, name) for g in records]
+        return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+    arrival, urgent = cat("arrival"), cat("urgent", bool).astype(bool)
+    route, close, start = cat("route", int), cat("close"), cat("team_start")
+    answered, work = cat("answered"), cat("work")
     teams = [t for g in records for t in g.teams]
     stations = [g.station for g in records]
+    on_call = [g.on_call for g in records if g.on_call is not None]
     out = station_counts(teams, warm, horizon)
+    station = station_counts(stations, warm, horizon)
     cohort = (arrival >= warm) & (arrival < horizon)
     handed = cohort & ~np.isnan(close) & ((route == STREET) | (route == ENFORCEMENT))
     closed = cohort & ~np.isnan(close) & ~((route == STREET) | (route == ENFORCEMENT))
+    out["arrivals"] = float(cohort.sum())
     out["completed"] = float(closed.sum())
     out["handed_on"] = float(handed.sum())
+    out["abandoned"] = out["sent_home"] = 0.0
     out["in_system_at_end"] = float((cohort & np.isnan(close)).sum())
+    out["carried_in"] = float(((arrival < warm) & ~(close < warm)).sum())
     out["urgent_arrivals"] = float((cohort & urgent).sum())
-    out["to_station"] = float((cohort & (route == COMMUNITY) & ~np.isnan(start)).sum())
+    out["to_station"] = float(
+        sum(int(((s.kind == FROM_GRID) & (s.arrival >= warm) & (s.arrival < horizon)).sum())
+            for s in stations)
+    )  # fmt: skip
     started = cohort & ~np.isnan(start)
     out.update(_quantiles(start[started] - arrival[started], "wait", "min"))
-    response = start + travel - arrival
-    out.update(_quantiles(response[started & urgent], "urgent_response", "min"))
+    response = answered - arrival
+    on_site = cohort & urgent & ~np.isnan(answered)
+    out.update(_quantiles(response[on_site], "urgent_response", "min"))
     finished = cohort & ~np.isnan(close)
     out["time_in_system_mean_h"] = (
         float(((close - arrival)[finished]).mean() / 60.0) if finished.any() else float("nan")
     )
 
+    # urgent: a worker on site within the limit, on the calendar clock
     urgent_limit = target.urgent_response_h * 60.0
     u = cohort & urgent
-    met = int((u & started & (response <= urgent_limit)).sum())
-    missed = int((u & started & (response > urgent_limit)).sum())
-    missed += int((u & ~started & (horizon - arrival > urgent_limit)).sum())
+    u_met = int((on_site & (response <= urgent_limit)).sum())
+    u_missed = int((on_site & (response > urgent_limit)).sum())
+    u_missed += int((u & np.isnan(answered) & (horizon - arrival > urgent_limit)).sum())
+    # ordinary: closed or handed on within the limit, on the target's clock
     o = cohort & ~urgent
     took = _elapsed(calendar, target.days, arrival, np.where(np.isnan(close), horizon, close))
     limit = target.ordinary_close_days
-    met += int((o & ~np.isnan(close) & (took <= limit)).sum())
-    missed += int((o & ~np.isnan(close) & (took > limit)).sum())
-    missed += int((o & np.isnan(close) & (took > limit)).sum())
-    out["target_share"] = _share(met, missed)
-    station = station_counts(stations, warm, horizon)
+    o_met = int((o & ~np.isnan(close) & (took <= limit)).sum())
+    o_missed = int((o & ~np.isnan(close) & (took > limit)).sum())
+    o_missed += int((o & np.isnan(close) & (took > limit)).sum())
+    out.update(_quantiles(took[o & ~np.isnan(close)], "ordinary_close", "days"))
+    out["urgent_target_share"] = _share(u_met, u_missed)
+    out["ordinary_target_share"] = _share(o_met, o_missed)
+    need = sum(g.duty_workers for g in records)
+    done = sum(min(g.duty_workers, g.duty_available) for g in records)
+    out["duty_covered"] = done / need if need > 0 else 1.0
+    out["target_share"] = joint_level(
+        out["urgent_target_share"], out["ordinary_target_share"], out["duty_covered"], target
+    )
+    out["duty_workers"] = float(need)
+    out["event_staff"] = float(sum(g.event_staff for g in records))
+    out["grid_staff"] = float(sum(g.workers for g in records))
+    # whether the backlog grows: events open at the end of the warm-up and at the horizon, and
+    # the work offered over the on-duty time (including overtime) the team had
+    out["backlog_start"] = float(backlog(arrival, close, warm))
+    out["backlog_end"] = float(backlog(arrival, close, horizon))
+    out["backlog_growth"] = out["backlog_end"] - out["backlog_start"]
+    first, last = int(np.ceil(warm / DAY - 1e-9)), int(np.ceil(horizon / DAY - 1e-9))
+    out["working_days"] = float(calendar.working[first:last].sum())
+    extra, _ = _extra(teams, warm, horizon)
+    capacity = sum(t.available_min for t in teams) + extra
+    offered = float(work[cohort].sum())
+    out["offered_load"] = (
+        offered / capacity if capacity > 0 else (float("inf") if offered > 0 else float("nan"))
+    )
+    # overtime of the grid workers and the station's posts, per worker per week
+    overtime = out["overtime_h"] + station["overtime_h"]
+    staff = sum(g.workers for g in records) + sum(s.staff for s in stations)
+    weeks = (horizon - warm) / (7.0 * DAY)
+    out["overtime_h"] = overtime
+    out["overtime_h_per_worker_week"] = (
+        overtime / staff / weeks if staff > 0 and weeks > 0 else float("nan")
+    )
+    out["on_call_h"] = _worked(on_call, warm, horizon) / 60.0
     out["station_utilisation"] = station["utilisation"]
     out["station_queue_mean"] = station["queue_mean"]
     return out

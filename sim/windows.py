@@ -346,6 +346,9 @@ class WindowCentre:
             self.schedules = [day_schedule(calendar, clerks[k]) for k in keys]
             self.station_of = np.arange(len(keys))
         self.tables = [Table() for _ in self.schedules]
+        # overtime past closing, per clerk per day (None: the evening queue is served whatever
+        # it takes); the mechanism is sim.station's
+        allowance = scenario.overtime.window_h_per_clerk_day
         self.stations = [
             Station(
                 env,
@@ -354,6 +357,7 @@ class WindowCentre:
                 at_closing=demand.at_closing,
                 on_leave=self._make_on_leave(table),
                 priorities=1,
+                allowance_min=None if allowance is None else allowance * 60.0,
             )
             for table, schedule in zip(self.tables, self.schedules, strict=True)
         ]

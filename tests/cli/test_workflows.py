@@ -83,7 +83,7 @@ def test_sensitivity_ranks_what_matters_and_writes_charts(tiny, tmp_path):
     with (out / "one_at_a_time.csv").open(encoding="utf-8-sig") as handle:
         rows = {r["parameter"]: int(r["rank"]) for r in csv.DictReader(handle)}
     # grid demand drives the posts a plan needs; window demand (clerks, not posts) does not
-    assert rows["demand.grid.events_per_grid_per_month"] < rows[
+    assert rows["demand.grid.events_per_1000_residents_per_month"] < rows[
         "demand.window.rate_per_1000_households_per_day"]
     for chart in ("tornado", "frontier"):
         assert (out / f"{chart}.png").read_bytes()[:4] == b"\x89PNG"

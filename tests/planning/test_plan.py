@@ -15,9 +15,15 @@ from jiedao.export.plan import ALLOCATION_COLUMNS, CURVE_COLUMNS
 from jiedao.planning.plan import make_plan
 from jiedao.planning.response import measure_curves
 from jiedao.scenarios import load
+from jiedao.sim.grids import events_per_day
 
 runner = CliRunner()
 SMALL = ["--set", "districts.*.streets.*.communities.*.households=3000"]
+# files and errors, not statistics: a short horizon and few replications keep these cheap
+QUICK = [
+    "--set", "simulation.case_days=28", "--set", "simulation.case_warmup_days=7",
+    "--set", "simulation.max_replications=3",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +41,31 @@ def plan(city):
         levels=6,
         case_days=35,
         case_warmup_days=7,
+        max_replications=6,
     )
 
 
 def test_curves_use_common_random_numbers_and_are_monotone(city):
+    # no replications added around the targets: every level has the same two replications, so
+    # the comparison between levels is paired
     measured = measure_curves(
-        city, replications=2, seed=3, case_days=21, case_warmup_days=0, levels=5
-    )
+        city, replications=2, seed=3, case_days=21, case_warmup_days=0, levels=5,
+        max_replications=2,
+    )  # fmt: skip
     assert len(measured.raw) == 35
+    assert all(p.replications == 2 for pts in measured.points.values() for p in pts)
+    communities = {c.id: c for c in city.communities()}
     for community, curve in measured.raw.items():
-        # same residents at every level: with FCFS-within-priority teams more workers never
-        # lower the share meeting the target by more than noise in the tail of the horizon
-        assert np.all(np.diff(curve.level) >= -0.02), (community, curve)
+        # same residents at every level: more workers never lower the share of ordinary events
+        # closed in time by more than noise in the tail of the horizon. Urgent events go first
+        # but without preemption, and non-preemptive priority is not monotone on a sample path
+        # (more workers start more long ordinary jobs, which may all be in hand when an urgent
+        # event comes): the joint level may drop by about one urgent event per replication
+        points = measured.points[community]
+        ordinary = np.array([p.ordinary for p in points])
+        assert np.all(np.diff(ordinary) >= -0.02), (community, ordinary)
+        urgent = events_per_day(city, communities[community]) * city.demand.grid.urgent_share * 15
+        assert np.all(np.diff(curve.level) >= -1.5 / urgent), (community, curve)
         fitted = measured.fitted[community]
         assert fitted.is_monotone() and fitted.is_concave()
 
@@ -86,6 +105,7 @@ def test_cli_plan_writes_tables_that_read_back(tmp_path):
         "--out",
         str(out),
         *SMALL,
+        *QUICK,
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -144,6 +164,7 @@ def test_cli_plan_infeasible_names_the_requirement():
             "budget.posts_recruited=20",
             "--set",
             "budget.posts_converted=20",
+            *QUICK,
         ],
     )
     assert result.exit_code == 2, result.output

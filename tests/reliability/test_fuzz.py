@@ -126,13 +126,14 @@ ZERO_INVALID = {
     "mean", "cv", "days", "case_days", "replications", "return_after_days", "grids",
     "max_wait_min", "mean_wait_min", "urgent_response_h", "ordinary_close_days", "close_days",
     "cases_per_officer", "hour_price_yuan", "hours_per_post_year", "households_per_grid",
-    "post_cost_yuan", "event_time_share",
+    "post_cost_yuan", "event_time_share", "persons_per_household", "max_replications",
+    "pay_factor", "travel_reference_households_per_grid",
 }  # fmt: skip
 INT_KEYS = {
     "windows", "enforcement_officers", "households", "residents", "grids", "posts",
     "party_building_posts", "posts_pool", "posts_recruited", "posts_converted",
     "party_posts_serve", "station_posts", "return_after_days", "days", "warmup_days",
-    "case_days", "case_warmup_days", "replications", "seed",
+    "case_days", "case_warmup_days", "replications", "seed", "max_replications",
 }  # fmt: skip
 
 
@@ -167,6 +168,8 @@ REQUIRED = {
     "demand.window.categories.*.service_min.dist": "service_min",
     "demand.window.categories.*.service_min.mean": "mean",
     "demand.grid.events_per_grid_per_month": "events_per_grid_per_month",
+    "demand.grid.events_per_1000_residents_per_month": "events_per_1000_residents_per_month",
+    "duties.household_types.*.household_share": "household_share",
     "demand.grid.travel_min": "travel_min",
     "demand.grid.handling_min": "handling_min",
     "demand.grid.station_handling_min": "station_handling_min",

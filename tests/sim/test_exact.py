@@ -165,8 +165,14 @@ def test_escalation_route_timeline():
     assert len(case.arrival) == np.sum(~np.isnan(g.close)) > 20
     handed = np.sort(g.close[~np.isnan(g.close)])
     np.testing.assert_allclose(np.sort(case.arrival), handed, rtol=0, atol=1e-9)
+    # on the on-duty clock a job in hand at lunch or closing pauses: worked time is end - start
+    # less the pauses, and it is the job's 75 minutes
+    paused = np.zeros(len(team.arrival))
+    np.add.at(paused, team.pause_row, team.pause_to - team.pause_from)
+    done = ~np.isnan(team.end)
+    assert (paused[done] > 0).sum() > 2
     np.testing.assert_allclose(
-        team.end[~np.isnan(team.end)] - team.start[~np.isnan(team.end)], 75.0, rtol=0, atol=1e-9
+        team.end[done] - team.start[done] - paused[done], 75.0, rtol=0, atol=1e-9
     )
     calendar = WorkCalendar.build(scenario.calendar, 500)
     done = ~np.isnan(case.end)
@@ -198,3 +204,115 @@ def test_peak_shift_timeline():
     # clerk finishes at 11:30, past the shift's end, and then leaves
     assert table.start == [a[0], hm(0, "09:00"), hm(0, "09:40"), hm(0, "10:30")]
     assert table.end == [hm(0, "09:40"), hm(0, "10:00"), hm(0, "10:40"), hm(0, "11:30")]
+
+
+# --- the on-duty clock: grid teams and community stations ----------------------------------------
+
+
+def run_grid_team(jobs, workers=1, allowance=0.0, days=10):
+    """Jobs (arrival, work, priority) at a team on the on-duty clock; Liaoyuan's calendar."""
+    calendar = WorkCalendar.build(Calendar(start_date=dt.date(2026, 3, 2)), days + 30)
+    env = simpy.Environment()
+    table = Table()
+    station = Station(
+        env, table, day_schedule(calendar, workers), at_break="pause", allowance_min=allowance
+    )
+
+    def feed():
+        for a, work, priority in jobs:
+            yield env.timeout(a - env.now)
+            station.arrive(table.add(a, work, priority=priority, mark=10.0))
+
+    env.process(feed())
+    env.run(until=days * DAY)
+    station.finish(days * DAY)
+    return table, station
+
+
+def test_job_in_hand_at_closing_resumes_next_working_day():
+    # 150 minutes from 16:00, closing 17:00, no overtime allowed: 60 minutes today, the other 90
+    # from 08:30 the next working day, done at 10:00; nothing counts as overtime
+    table, station = run_grid_team([(hm(0, "16:00"), 150.0, 1)])
+    assert table.start == [hm(0, "16:00")]
+    assert table.end == [hm(1, "10:00")]
+    assert table.pause_from == [hm(0, "17:00")] and table.pause_to == [hm(1, "08:30")]
+    assert station.overtime_min == 0.0 and station.extra == []
+    # arrival on site after its 10 minutes of travel
+    assert table.marked == [hm(0, "16:10")]
+
+
+def test_job_in_hand_at_lunch_resumes_at_half_past_one():
+    # 150 minutes from 11:00: 60 before lunch, lunch 12:00-13:30 is not on duty, done at 15:00
+    table, _ = run_grid_team([(hm(0, "11:00"), 150.0, 1)])
+    assert table.end == [hm(0, "15:00")]
+    assert table.pause_from == [hm(0, "12:00")] and table.pause_to == [hm(0, "13:30")]
+
+
+def test_friday_job_resumes_on_monday_and_travel_paused_too():
+    # 20 minutes from 16:55 on a Friday: 5 minutes (of its 10 of travel) on Friday, the rest on
+    # Monday from 08:30: on site at 08:35, done at 08:45
+    table, _ = run_grid_team([(hm(4, "16:55"), 20.0, 1)])
+    assert table.end == [hm(7, "08:45")]
+    assert table.marked == [hm(7, "08:35")]
+
+
+def test_overtime_allowance_bounds_the_job_in_hand():
+    # half an hour allowed: 16:00-17:30 (30 minutes overtime), then 60 minutes from 08:30
+    table, station = run_grid_team([(hm(0, "16:00"), 150.0, 1)], allowance=30.0)
+    assert table.end == [hm(1, "09:30")]
+    assert station.overtime_min == pytest.approx(30.0)
+    assert station.extra == [(hm(0, "17:00"), hm(0, "17:30"), 1, True)]
+    # a job that ends within the allowance is simply finished: 16:30 + 45 = 17:15
+    table, station = run_grid_team([(hm(0, "16:30"), 45.0, 1)], allowance=30.0)
+    assert table.end == [hm(0, "17:15")] and table.pause_row == []
+    assert station.overtime_min == pytest.approx(15.0)
+
+
+def test_paused_work_resumes_before_the_queue_and_urgent_goes_first():
+    # two workers; at 16:30 both busy (long jobs), an ordinary job queued at 16:40 and an urgent
+    # one at 16:50. Next morning the paused jobs resume first (08:30), the urgent one takes the
+    # first free worker, the ordinary one the next
+    jobs = [
+        (hm(0, "16:00"), 90.0, 1),  # 60 today, 30 tomorrow: free at 09:00
+        (hm(0, "16:30"), 60.0, 1),  # 30 today, 30 tomorrow: free at 09:00
+        (hm(0, "16:40"), 20.0, 1),
+        (hm(0, "16:50"), 20.0, 0),
+    ]
+    table, _ = run_grid_team(jobs, workers=2)
+    assert table.end[:2] == [hm(1, "09:00"), hm(1, "09:00")]
+    assert table.start[3] == hm(1, "09:00") and table.end[3] == hm(1, "09:20")
+    assert table.start[2] == hm(1, "09:00") and table.end[2] == hm(1, "09:20")
+
+
+def test_window_overtime_allowance():
+    # 20-minute matters at 16:45 and 16:50, one clerk, 10 minutes of overtime allowed: the first
+    # ends at 17:05, the second would end at 17:25 > 17:10 and is sent home at 17:10
+    calendar = WorkCalendar.build(Calendar(start_date=dt.date(2026, 3, 2)), 30)
+    env = simpy.Environment()
+    table = Table()
+    station = Station(
+        env, table, day_schedule(calendar, 1), at_closing="overtime", priorities=1,
+        allowance_min=10.0,
+    )  # fmt: skip
+    a = [hm(0, "16:45"), hm(0, "16:50")]
+
+    def feed():
+        for t in a:
+            yield env.timeout(t - env.now)
+            station.arrive(table.add(t, 20.0, priority=0))
+
+    env.process(feed())
+    env.run(until=2 * DAY)
+    assert table.outcome == [COMPLETED, SENT_HOME]
+    assert table.end[0] == hm(0, "17:05") and table.left[1] == hm(0, "17:10")
+    assert station.overtime_min == pytest.approx(5.0)
+    # with none allowed, a matter that would run past 17:00 is not started
+    env = simpy.Environment()
+    table = Table()
+    station = Station(
+        env, table, day_schedule(calendar, 1), at_closing="overtime", priorities=1,
+        allowance_min=0.0,
+    )  # fmt: skip
+    env.process(feed())
+    env.run(until=2 * DAY)
+    assert table.outcome == [SENT_HOME, SENT_HOME] and station.overtime_min == 0.0

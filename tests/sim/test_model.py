@@ -11,10 +11,10 @@ import pytest
 from jiedao.export.documents import simulate_document
 from jiedao.scenarios import load
 from jiedao.scenarios.loader import builtin_path, read_toml, validate_data
-from jiedao.sim.grids import COMMUNITY, DAIBAN, ENFORCEMENT
+from jiedao.sim.grids import COMMUNITY, ENFORCEMENT, FROM_GRID
 from jiedao.sim.model import simulate_street
 from jiedao.sim.run import run
-from jiedao.sim.station import IN_SYSTEM
+from jiedao.sim.station import COMPLETED, IN_SYSTEM
 
 SHORT = {"replications": 2, "days": 10, "case_days": 40, "case_warmup_days": 10}
 
@@ -65,11 +65,13 @@ def test_hand_offs_link_the_stations(results, liaoyuan):
             escalated = (g.route == ENFORCEMENT) & ~np.isnan(g.close)
             handed += int(escalated.sum())
             down = (g.route == COMMUNITY) & ~np.isnan(g.team_start)
+            # an event is done by a grid worker when a team row or an on-call row of it completed
+            # (a row handed from the team to the on-call worker, or back, ends HANDED)
             finished_team = np.zeros(len(g.arrival), dtype=bool)
-            for team in g.teams:
-                finished_team[team.origin[~np.isnan(team.end)]] = True
+            for rows in [*g.teams, *([g.on_call] if g.on_call is not None else [])]:
+                finished_team[rows.origin[rows.outcome == COMPLETED]] = True
             # the station's other rows are window matters done on residents' behalf (代办)
-            events = g.station.kind != DAIBAN
+            events = g.station.kind == FROM_GRID
             assert int(events.sum()) == int((down & finished_team).sum())
             open_rows = sum(int((t.outcome == IN_SYSTEM).sum()) for t in g.teams)
             assert open_rows == int(np.isnan(np.concatenate([t.end for t in g.teams])).sum())

@@ -108,3 +108,48 @@ def test_erlang_a_abandonment():
     assert p_ab.half_width < 0.06 * theory.p_abandon
     assert abs(p_ab.mean - theory.p_abandon) <= bonferroni_tolerance(p_ab, COMPARISONS)
     assert abs(wait.mean - theory.mean_wait) <= bonferroni_tolerance(wait, COMPARISONS)
+
+
+def test_urgent_first_grid_team_matches_cobham():
+    """A grid team on a 24-hour clock, urgent events first (non-preemptive), exponential handling
+    with one rate for both classes and no travel: the class waits are Cobham's."""
+    from support.analytic import priority_mmc_waits
+
+    from jiedao.scenarios.textbook import base_data, build
+
+    c, mean, rho, urgent = 3, 10.0, 0.7, 0.3
+    lam = rho * c / mean  # events a minute
+    data = base_data()
+    data["calendar"].update(
+        open="00:00", close="24:00", lunch=[], working_days=list(
+            ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        ),
+    )  # fmt: skip
+    grid = data["demand"]["grid"]
+    grids = 4
+    grid.update(
+        events_per_grid_per_month=lam * 1440 * 365.25 / 12 / grids,
+        urgent_share=urgent,
+        patrol_share=0.0,
+        travel_min={"dist": "deterministic", "value": 0.0},
+        handling_min={"dist": "exponential", "mean": mean},
+        routing={"grid": 1.0},
+    )
+    data["defaults"]["community"]["grids"] = grids
+    scenario = build(data)
+    days = 500
+    record = simulate_street(
+        scenario, "d/s", 0, 17, 1, days, streams=("grid",), grid_workers={"d/s/c": (c, 0.0)}
+    )
+    g = record.grids[0]
+    assert len(g.arrival) > 110_000
+    assert g.on_call is not None and len(g.on_call.arrival) == 0  # never off duty
+    theory = priority_mmc_waits([urgent * lam, (1 - urgent) * lam], 1.0 / mean, c)
+    started = ~np.isnan(g.team_start)
+    # no travel: an urgent event is answered (a worker on site) the moment a worker takes it
+    np.testing.assert_array_equal(g.answered[started], g.team_start[started])
+    for k, cls in enumerate((g.urgent, ~g.urgent)):
+        wait = (g.team_start - g.arrival)[started & cls]
+        estimate = batch_means(wait, n_batches=20, warmup=len(wait) // 20)
+        assert estimate.half_width < 0.1 * theory[k]  # long enough to have power
+        assert abs(estimate.mean - theory[k]) <= bonferroni_tolerance(estimate, 2), (k, theory)

@@ -5,7 +5,9 @@ what the engine computes, so that an agreement between the two proves something.
 
 Queueing formulas
     ``erlang_b``, ``erlang_c`` and ``mmc`` give the stationary M/M/c queue (Erlang C): the
-    probability of waiting, mean wait, P(wait <= t), mean queue length and utilisation. The
+    probability of waiting, mean wait, P(wait <= t), mean queue length and utilisation.
+    ``priority_mmc_waits`` gives the class waits of a non-preemptive priority M/M/c queue with one
+    service rate for every class (Cobham's formula). The
     Erlang B recursion ``B(k) = a B(k-1) / (k + a B(k-1))`` never forms ``a**c`` or ``c!``, so it
     stays exact in double precision for c in the thousands. ``erlang_a`` gives M/M/c+M (Erlang A,
     the Palm queue: exponential patience with rate theta) from its birth-death chain, truncated
@@ -137,6 +139,25 @@ def mmc(lam: float, mu: float, c: int) -> MMc:
         mean_queue_length=lam * mean_wait,
         utilisation=a / c,
     )
+
+
+def priority_mmc_waits(lams: Sequence[float], mu: float, c: int) -> list[float]:
+    """Mean waits in queue of the classes of a non-preemptive priority M/M/c queue (Cobham 1954).
+
+    Class 0 is served first; every class has the same service rate ``mu`` (needed for the formula):
+    ``W_k = C(c, a) / (c mu (1 - s_{k-1}) (1 - s_k))`` with ``a = sum(lams) / mu``, C the Erlang C
+    probability of waiting and ``s_k = sum(lams[:k + 1]) / (c mu)``. Needs ``sum(lams) < c mu``.
+    """
+    total = float(sum(lams))
+    if c < 1 or mu <= 0 or any(lam < 0 for lam in lams):
+        raise ValueError(f"need c >= 1, mu > 0 and rates >= 0, got c={c}, mu={mu}, {lams}")
+    p_wait = erlang_c(c, total / mu)
+    out, below = [], 0.0
+    for lam in lams:
+        above = below + lam / (c * mu)
+        out.append(p_wait / (c * mu * (1.0 - below) * (1.0 - above)))
+        below = above
+    return out
 
 
 # ------------------------------------------------------------------------------------------

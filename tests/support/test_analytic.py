@@ -103,8 +103,14 @@ def test_erlang_b_and_c_textbook_values() -> None:
 
 @pytest.mark.parametrize(
     ("c", "a"),
-    [(3, Fraction(2)), (5, Fraction(4)), (8, Fraction(36, 5)), (30, Fraction(27)),
-     (100, Fraction(95)), (100, Fraction(50))],
+    [
+        (3, Fraction(2)),
+        (5, Fraction(4)),
+        (8, Fraction(36, 5)),
+        (30, Fraction(27)),
+        (100, Fraction(95)),
+        (100, Fraction(50)),
+    ],
 )
 def test_erlang_matches_exact_rational_arithmetic(c: int, a: Fraction) -> None:
     assert erlang_b(c, float(a)) == pytest.approx(float(_erlang_b_exact(c, a)), rel=1e-12)
@@ -153,8 +159,14 @@ def _erlang_a_closed_form(lam: float, mu: float, c: int, theta: float) -> tuple[
 
 @pytest.mark.parametrize(
     ("lam", "mu", "c", "theta"),
-    [(0.8, 1.0, 1, 0.5), (4.0, 1.0, 5, 0.2), (6.0, 1.0, 5, 1.0), (45.0, 1.0, 50, 0.1),
-     (12.0, 1.0, 10, 2.0), (2.7, 0.9, 3, 0.05)],
+    [
+        (0.8, 1.0, 1, 0.5),
+        (4.0, 1.0, 5, 0.2),
+        (6.0, 1.0, 5, 1.0),
+        (45.0, 1.0, 50, 0.1),
+        (12.0, 1.0, 10, 2.0),
+        (2.7, 0.9, 3, 0.05),
+    ],
 )
 def test_erlang_a_matches_incomplete_gamma_closed_form(
     lam: float, mu: float, c: int, theta: float
@@ -398,12 +410,17 @@ def test_breaks_closures_and_patience_equal_event_simulation(c: int, overtime: b
             arrivals, services, c, use_patience, lunches, closures, overtime
         )
         result = fcfs_multiserver(
-            arrivals, services, c, patience=use_patience, closed=lunches, closures=closures,
+            arrivals,
+            services,
+            c,
+            patience=use_patience,
+            closed=lunches,
+            closures=closures,
             overtime=overtime,
         )
         np.testing.assert_allclose(result.waits, expected, atol=1e-9)
         assert _outcomes(result) == labels
-        assert (result.overtime.any() if overtime else result.sent_home.any())
+        assert result.overtime.any() if overtime else result.sent_home.any()
         started = result.starts[result.served]
         hour = np.mod(started, 24.0)
         in_lunch = (hour >= 12.0) & (hour < 13.5) & (started < 24.0 * days)
@@ -457,7 +474,9 @@ def test_lunch_break_edges_and_two_clerks() -> None:
     # a service ending exactly at lunch start does not let the next one in; a start at exactly the
     # end of lunch is allowed; two idle clerks both start at the end of lunch
     r = fcfs_multiserver(
-        [0.0, 1.0, 10.5, 11.0, 11.5, 12.0], [10.0, 1.0, 1.0, 1.0, 1.0, 1.0], 2,
+        [0.0, 1.0, 10.5, 11.0, 11.5, 12.0],
+        [10.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        2,
         closed=[(10.0, 12.0)],
     )
     # clerk A: 0-10; clerk B: 1-2; then both idle in lunch: #2 and #3 start at 12 on A and B;
@@ -636,3 +655,20 @@ def test_batch_means_coverage_on_autocorrelated_series() -> None:
     covered = sum(batch_means(row, 20).covers(0.0) for row in series)
     # 95% nominal: a binomial(400, 0.95) count lies in [366, 394] with probability > 0.999
     assert 366 <= covered <= 394, covered
+
+
+def test_cobham_priority_waits_reduce_to_erlang_c_and_conserve_work() -> None:
+    from support.analytic import priority_mmc_waits
+
+    # one class: the FCFS Erlang C wait
+    assert priority_mmc_waits([2.4], 1.0, 3)[0] == pytest.approx(mmc(2.4, 1.0, 3).mean_wait)
+    # with equal service rates the order of service does not change the number waiting:
+    # sum lam_k W_k = lam W_FCFS (the conservation law), whatever the split
+    for split in ([0.3, 2.1], [1.2, 1.2], [0.1, 0.5, 1.8]):
+        waits = priority_mmc_waits(split, 1.0, 3)
+        assert sum(lam * w for lam, w in zip(split, waits, strict=True)) == pytest.approx(
+            2.4 * mmc(2.4, 1.0, 3).mean_wait
+        )
+        assert waits == sorted(waits)  # the first class waits least
+    # M/M/1 by hand: lam = (0.2, 0.3), mu = 1: C = 0.5, W_0 = 0.5 / 0.8, W_1 = 0.5 / (0.8 * 0.5)
+    assert priority_mmc_waits([0.2, 0.3], 1.0, 1) == pytest.approx([0.625, 1.25])
