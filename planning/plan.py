@@ -147,8 +147,10 @@ def make_plan(
     levels: int = 10,
     with_sensitivity: bool = True,
     with_clerks: bool = True,
+    on_phase: Any = None,
 ) -> Plan:
-    """Curves (measured unless given), allocation with sensitivity, and the simulated check."""
+    """Curves (measured unless given), allocation with sensitivity, and the simulated check.
+    ``on_phase("solving")``, when given, is called just before the allocation is solved."""
     began = time.perf_counter()
     mode = Mode(mode)
     seed = scenario.simulation.seed if seed is None else seed
@@ -175,6 +177,8 @@ def make_plan(
         }
     target = scenario.targets.grid.share
     problem = problem_from_scenario(scenario, fitted, target=target, fairness=fairness)
+    if on_phase is not None:
+        on_phase("solving")
     result = solve(problem, mode, solver=solver)
     sensitivity = analyse(problem, mode, solver=solver) if with_sensitivity else None
     checks: dict[str, CommunityCheck] = {}
