@@ -126,10 +126,18 @@ class Group(TyperGroup):
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
         except click_errors.NoArgsIsHelpError:
             code = 2  # the help is already on stdout: typer's formatter prints it as it is made
         except click_errors.UsageError as err:
@@ -138,7 +146,7 @@ class Group(TyperGroup):
         except click_errors.ClickException as err:
             typer.echo(f"error: {' '.join(err.format_message().split())}", err=True)
             code = err.exit_code
-        except (click_errors.Abort, KeyboardInterrupt):
+        except (typer.Abort, KeyboardInterrupt):
             _interrupted(INTERRUPTED)
             code = 130
         code = code if isinstance(code, int) else 0

@@ -245,7 +245,7 @@ def number_format(column: str) -> str:
     return "#,##0.00"
 
 
-def _xlsx_columns(columns: tuple[str, ...]) -> list[tuple[str, str | None, str | None]]:
+def xlsx_layout(columns: tuple[str, ...]) -> list[tuple[str, str | None, str | None]]:
     """(column, today, plan) in sheet order: the table's columns, each change column after
     its plan column."""
     out: list[tuple[str, str | None, str | None]] = []
@@ -283,7 +283,7 @@ def xlsx_bytes(
     out: list[Sheet] = []
     totals: list[list[Any]] = []
     for title, columns, chinese, rows in sheets:
-        layout = _xlsx_columns(columns)
+        layout = xlsx_layout(columns)
         zh = dict(zip(columns, chinese, strict=False))
         header = [
             labels(name)

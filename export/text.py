@@ -217,8 +217,9 @@ def render_simulation(results: Results, worst: int = 10, lang: str = "zh") -> st
                     _site_share(results, site, stream, "utilisation", clip=False),
                 ]
             )
-        keys = ("worst_sites", "level", "stream", "target_met_share", "wait_mean", "utilisation")
-        lines += ["", format_table([label(k, lang) for k in keys], rows)]
+        worst_keys = ("worst_sites", "level", "stream", "target_met_share", "wait_mean")
+        headers = [label(k, lang) for k in worst_keys] + [label("utilisation", lang)]
+        lines += ["", format_table(headers, rows)]
     return "\n".join(lines)
 
 
@@ -373,8 +374,8 @@ def render_sensitivity(report: SensitivityReport, lang: str = "zh") -> str:
         ]
         for p in report.frontier_posts
     ]
-    keys = ("posts_pool", "service_level", "shortfall", "shadow_price_per_post")
-    lines += ["", format_table([label(k, lang) for k in keys], frontier)]
+    frontier_keys = ("posts_pool", "service_level", "shortfall", "shadow_price_per_post")
+    lines += ["", format_table([label(k, lang) for k in frontier_keys], frontier)]
     if report.uncertainty:
         risky = sorted(report.uncertainty, key=lambda u: u.probability)[:10]
         spread = fmt.pct(report.spread, decimals=0)

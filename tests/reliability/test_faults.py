@@ -150,7 +150,7 @@ VARY = [
     "demand.window.rate_per_1000_households_per_day=6,7.5,9",
 ]
 SWEEP_OPTIONS = ["-r", "1", "--days", "5", "--case-days", "2", "--case-warmup", "0", "-q",
-                 "--backend", "serial"]  # fmt: skip
+                 "--backend", "serial", "--lang", "en"]  # fmt: skip
 
 
 def sweep_command(out: Path) -> list[str]:
