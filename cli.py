@@ -86,7 +86,8 @@ _PLAIN = (  # typer's parser messages, as the rest of jiedao words them
 def usage_line(err: Exception) -> str:
     """A parser's usage error as one line: ``error: jiedao plan: --fairness: must be <= 1 ...``."""
     ctx = getattr(err, "ctx", None)
-    path = ctx.command_path if ctx is not None else "jiedao"
+    words = ctx.command_path.split()[1:] if ctx is not None else []
+    path = " ".join(["jiedao", *words])  # the command's name, however it was started
     format_message = getattr(err, "format_message", None)
     text = " ".join((format_message() if format_message else str(err)).split())
     for old, new in _PLAIN:
@@ -1081,8 +1082,14 @@ def sweep(
     executor = options.executor()
 
     def kept() -> str:
+        done = len(read_points(out))
+        if done == total:
+            return (
+                f"interrupted: all {total} points are recorded in {out}; run the same command "
+                "again to write the results table and charts"
+            )
         return (
-            f"interrupted: {len(read_points(out))} of {total} points are recorded in "
+            f"interrupted: {done} of {total} points are recorded in "
             f"{out}; run the same command again to finish the rest"
         )
 

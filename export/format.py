@@ -114,6 +114,17 @@ def share_range(
     return f"{text} ({lo:.{decimals}f}-{hi:.{decimals}f})"
 
 
+def ratio_pm(value: float | None, half: float | None, *, decimals: int = SHARE_DECIMALS) -> str:
+    """A ratio that may pass 100% (utilisation, with overtime) as ``"41.8% ± 0.5"``: its
+    half-width in percentage points, no range (it is not a share of a whole)."""
+    if missing(value):
+        return NA
+    text = pct(value, decimals=decimals)
+    if not missing(half):
+        text += f" ± {float(half) * 100:.{decimals}f}"  # type: ignore[arg-type]
+    return text
+
+
 def pp(diff: float | None, half: float | None = None, *, decimals: int = SHARE_DECIMALS) -> str:
     """A difference of shares in signed percentage points: ``"+3.2 pp ± 0.5"``."""
     if missing(diff):

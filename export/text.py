@@ -131,9 +131,11 @@ def render_summary(summary: ScenarioSummary, lang: str = "zh") -> str:
 # --- simulate -------------------------------------------------------------------------------------
 
 
-def _site_share(results: Results, site: str, stream: str, name: str, clip: bool = True) -> str:
+def _site_share(results: Results, site: str, stream: str, name: str) -> str:
     mean, half = results.metric(site, stream, name)
-    return fmt.share_range(mean, half, clip_high=clip)
+    if name == "utilisation":  # busy over on-duty time: overtime can lift it past 100%
+        return fmt.ratio_pm(mean, half)
+    return fmt.share_range(mean, half)
 
 
 def _site_duration(results: Results, site: str, stream: str, name: str, unit: str) -> str:
@@ -181,7 +183,7 @@ def render_simulation(results: Results, worst: int = 10, lang: str = "zh") -> st
                 _site_duration(results, "city", stream, f"wait_mean_{unit}", shown),
                 _site_duration(results, "city", stream, f"wait_p90_{unit}", shown),
                 _site_share(results, "city", stream, "target_share"),
-                _site_share(results, "city", stream, "utilisation", clip=False),
+                _site_share(results, "city", stream, "utilisation"),
                 _site_count(results, "city", stream, "abandoned"),
             ]
         )
@@ -214,7 +216,7 @@ def render_simulation(results: Results, worst: int = 10, lang: str = "zh") -> st
                     _stream(stream, lang),
                     _site_share(results, site, stream, "target_share"),
                     _site_duration(results, site, stream, f"wait_mean_{unit}", _unit(unit, lang)),
-                    _site_share(results, site, stream, "utilisation", clip=False),
+                    _site_share(results, site, stream, "utilisation"),
                 ]
             )
         worst_keys = ("worst_sites", "level", "stream", "target_met_share", "wait_mean")
@@ -293,7 +295,9 @@ def _format(
     if _is_share(metric):
         if signed:
             return fmt.pp(mean, half)
-        return fmt.share_range(mean, half, clip_high=metric.endswith("share"))
+        if metric.endswith("utilisation"):
+            return fmt.ratio_pm(mean, half)
+        return fmt.share_range(mean, half)
     unit = next((u for u in ("min", "h", "days") if metric.endswith("_" + u)), "")
     if signed:
         text = fmt.number(mean, sign=True)

@@ -65,8 +65,8 @@ def plausibility_warnings(scenario: Scenario) -> list[str]:
         if 0 < fund < MIN_FUND_YUAN:
             warn(
                 f"budget.fund_standard_yuan.{kind}",
-                f"a {kind} community fund of {_yuan(fund)} a year: amounts are in yuan; did "
-                f"you mean {_wan(fund)}?",
+                f"a fund standard of {_yuan(fund)} a year for {kind} communities: amounts are "
+                f"in yuan; did you mean {_wan(fund)}?",
             )
     communities = list(scenario.communities())
     pool = budget.fund_pool_yuan
