@@ -109,7 +109,8 @@ def test_show_defaults_to_liaoyuan() -> None:
 def test_show_with_set() -> None:
     result = runner.invoke(
         app,
-        ["scenario", "show", "liaoyuan", "--lang", "en", "--set", "districts.*.streets.*.windows=4"],
+        ["scenario", "show", "liaoyuan", "--lang", "en"]
+        + ["--set", "districts.*.streets.*.windows=4"],
     )
     assert result.exit_code == 0, result.output
     assert "68 window clerks" in result.stdout
