@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -46,7 +47,20 @@ def checkpoint(phase: str) -> None:
     signal.pause()
 
 
+def _special(path: Path) -> bool:
+    """A device or a pipe (``/dev/null``, ``/dev/stdout``, a FIFO): written to, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    if _special(path):  # renaming a file over /dev/null would replace the device itself
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -164,6 +178,10 @@ def check_file(path: Path) -> None:
     path = Path(path)
     if path.is_dir():
         raise OutputError("is a folder, not a file")
+    if _special(path):
+        if not os.access(path, os.W_OK):
+            raise OutputError("cannot be written")
+        return
     parent = path.parent
     if parent.is_dir():
         _probe(parent, make_folder=False)

@@ -183,3 +183,38 @@ def test_the_simulate_help_says_what_it_runs() -> None:
     text = " ".join(result.stdout.split())
     assert "a year's demand" not in text
     assert "simulation.days" in text and "simulation.case_days" in text
+
+
+def test_progress_off_a_terminal_is_a_plain_line_naming_its_unit(monkeypatch, tmp_path) -> None:
+    import jiedao.cli as cli
+
+    monkeypatch.setattr(cli, "PLAIN_EVERY_S", 0.0)  # every step prints: no clock involved
+    result = runner.invoke(
+        app,
+        ["simulate", "-r", "2", "--days", "2", "--case-days", "3", "--case-warmup", "0",
+         "--backend", "serial", "--json", str(tmp_path / "s.json")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("simulating: ")]
+    assert lines, result.stderr
+    assert lines[-1].startswith("simulating: 34 of 34 streets x replications done (100%), ")
+    assert re.fullmatch(r"simulating: [\d,]+ of 34 streets x replications done \(\d+%\), [\d,]+ s",
+                        lines[0])  # fmt: skip
+
+
+def test_json_into_a_pipe_writes_into_it_and_never_replaces_it(tmp_path) -> None:
+    """``--json /dev/stdout`` or a FIFO is written to, not renamed over (a device would be lost)."""
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    result = runner.invoke(app, ["scenario", "show", "liaoyuan", "--json", str(fifo)])
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got and got[0].startswith(b'{\n "schema": "jiedao.scenario.show/1"')

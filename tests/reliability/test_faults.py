@@ -537,3 +537,22 @@ def test_workers_from_a_fork_server_stay_quiet_when_interrupted_as_they_start(
     assert code == 130, stderr
     assert stderr == "interrupted\n"  # no traceback from the fork server or a worker
     assert pool  # the fork server (and the resource tracker) were running
+
+
+def test_ctrl_c_while_the_files_are_renamed_finishes_the_set_first(
+    small: Path, tmp_path: Path
+) -> None:
+    """The renames take microseconds: a Ctrl-C among them waits for the last, so the folder holds
+    the whole new set (a kill, not a Ctrl-C, is what can leave a mixed set: see above)."""
+    out = tmp_path / "out"
+    code, stderr, _ = _interrupt(
+        "renaming", [JIEDAO, "plan", str(small), *PLAN, "--out", str(out)], tmp_path
+    )
+    assert code == 130, stderr
+    assert stderr.strip() == (
+        f"interrupted: the 5 output files were all written to {out} before it stopped"
+    )
+    assert visible(out) == sorted(
+        ["allocation.csv", "allocation.xlsx", "curves.csv", "plan.json", "windows.csv"]
+    )
+    assert sorted(os.listdir(out)) == visible(out)  # no temporary file either
