@@ -293,9 +293,7 @@ def xlsx_bytes(
             else label_or(name, "en")
             for name, _, _ in layout
         ]
-        table = [
-            [_xlsx_value(row, name, today, plan) for name, today, plan in layout] for row in rows
-        ]
+        table = _xlsx_rows(rows, layout)
         xcolumns = [
             Column(
                 name, _format_of(name, [r[j] for r in table]), max(10.0, min(40.0, len(name) + 2.0))
@@ -350,14 +348,26 @@ def _summary_title(lang: str) -> str:
     return "汇总" if lang == "zh" else "summary"
 
 
-def _xlsx_value(row: dict[str, Any], name: str, today: str | None, plan: str | None) -> Any:
-    if today is None or plan is None:
-        return row[name]
-    a, b = row.get(today), row.get(plan)
-    if not isinstance(a, int | float) or not isinstance(b, int | float):
-        return None
-    change = b - a
-    return round(change, 2) if isinstance(change, float) else change
+def _xlsx_rows(
+    rows: list[dict[str, Any]], layout: list[tuple[str, str | None, str | None]]
+) -> list[list[Any]]:
+    """The sheet's cells: the table's values, and each change as the plan's less today's."""
+    names = [name for name, _, _ in layout]
+    changes = [
+        (j, names.index(today), names.index(plan))
+        for j, (_, today, plan) in enumerate(layout)
+        if today is not None and plan is not None
+    ]
+    table = []
+    for row in rows:
+        values = [row.get(name) for name in names]
+        for j, today_at, plan_at in changes:
+            a, b = values[today_at], values[plan_at]
+            if isinstance(a, int | float) and isinstance(b, int | float):
+                change = b - a
+                values[j] = round(change, 2) if isinstance(change, float) else change
+        table.append(values)
+    return table
 
 
 def existing(out: Path, names: tuple[str, ...] = FILES) -> list[str]:

@@ -85,8 +85,11 @@ def split_rows(rows: Sequence[Any], per_sheet: int) -> list[Sequence[Any]]:
 
 
 def _escape(text: str) -> str:
-    text = _ILLEGAL.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if not text.isprintable():  # the rare text with a control character
+        text = _ILLEGAL.sub("", text)
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def _attribute(text: str) -> str:
@@ -215,12 +218,21 @@ def _worksheet(sheet: Sheet, styles: _Styles, selected: bool) -> Iterator[str]:
             if v is not None
         )
         yield f'<row r="{i}">{cells}</row>'
+    isfinite = math.isfinite
     for i, row in enumerate(sheet.rows, start=n_header + 1):
-        cells = "".join(
-            _cell(f"{letter}{i}", value, s)
-            for letter, value, s in zip(letters, row, style, strict=False)
-        )
-        yield f'<row r="{i}">{cells}</row>'
+        cells = []
+        for letter, value, s in zip(letters, row, style, strict=False):
+            kind = type(value)  # the common types first, without isinstance (the hot loop)
+            if kind is float:
+                if isfinite(value):
+                    cells.append(f'<c r="{letter}{i}"{s}><v>{value!r}</v></c>')
+            elif kind is int:
+                cells.append(f'<c r="{letter}{i}"{s}><v>{value}</v></c>')
+            elif kind is str:
+                cells.append(_text_cell(f"{letter}{i}", value, ""))
+            elif value is not None:
+                cells.append(_cell(f"{letter}{i}", value, s))
+        yield f'<row r="{i}">{"".join(cells)}</row>'
     yield "</sheetData>"
     if n_header and sheet.columns:
         yield f'<autoFilter ref="A{n_header}:{last}{max(total, n_header)}"/>'

@@ -218,3 +218,10 @@ def test_json_into_a_pipe_writes_into_it_and_never_replaces_it(tmp_path) -> None
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert got and got[0].startswith(b'{\n "schema": "jiedao.scenario.show/1"')
+
+
+def test_the_mode_choices_are_the_optimisers_modes() -> None:
+    from jiedao.cli import ModeChoice
+    from jiedao.optimize.model import Mode
+
+    assert [m.value for m in ModeChoice] == [m.value for m in Mode]
