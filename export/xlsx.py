@@ -220,19 +220,19 @@ def _worksheet(sheet: Sheet, styles: _Styles, selected: bool) -> Iterator[str]:
         yield f'<row r="{i}">{cells}</row>'
     isfinite = math.isfinite
     for i, row in enumerate(sheet.rows, start=n_header + 1):
-        cells = []
+        parts: list[str] = []
         for letter, value, s in zip(letters, row, style, strict=False):
             kind = type(value)  # the common types first, without isinstance (the hot loop)
             if kind is float:
                 if isfinite(value):
-                    cells.append(f'<c r="{letter}{i}"{s}><v>{value!r}</v></c>')
+                    parts.append(f'<c r="{letter}{i}"{s}><v>{value!r}</v></c>')
             elif kind is int:
-                cells.append(f'<c r="{letter}{i}"{s}><v>{value}</v></c>')
+                parts.append(f'<c r="{letter}{i}"{s}><v>{value}</v></c>')
             elif kind is str:
-                cells.append(_text_cell(f"{letter}{i}", value, ""))
+                parts.append(_text_cell(f"{letter}{i}", value, ""))
             elif value is not None:
-                cells.append(_cell(f"{letter}{i}", value, s))
-        yield f'<row r="{i}">{"".join(cells)}</row>'
+                parts.append(_cell(f"{letter}{i}", value, s))
+        yield f'<row r="{i}">{"".join(parts)}</row>'
     yield "</sheetData>"
     if n_header and sheet.columns:
         yield f'<autoFilter ref="A{n_header}:{last}{max(total, n_header)}"/>'
