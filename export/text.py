@@ -78,7 +78,7 @@ def render_summary(summary: ScenarioSummary, lang: str = "zh") -> str:
             f"  预算：社工岗总量{fmt.count(budget.posts_pool)}个 × 每岗每年"
             f"{fmt.yuan(budget.post_cost_yuan)} = {fmt.money(summary.posts_cost_yuan)}；"
             f"社区经费每年{fmt.money(summary.funds_yuan)}"
-            + (f"（经费总额{fmt.money(pool)}）" if pool is not None else ""),
+            + (f"；经费总额{fmt.money(pool)}" if pool is not None else ""),
             f"  目标：窗口{fmt.pct(t_w.share)}的办事群众等待不超过{fmt.figure(t_w.max_wait_min)}"
             f"分钟；紧急网格事件{fmt.figure(t_g.urgent_response_h)}小时内响应，"
             f"{fmt.pct(t_g.share)}的普通事件{fmt.figure(t_g.ordinary_close_days)}{days[t_g.days]}"
@@ -548,33 +548,45 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
     posts = r.posts_total or 0
     left = pool - posts
     fund_pool = scenario.budget.fund_pool_yuan
+    funds = r.funds_total_yuan or 0.0
+    whole = fund_pool is not None and abs(funds - fund_pool) < 0.5
+    pool_text = ""
     if lang == "zh":
+        if fund_pool is not None and not cost_mode:
+            pool_text = "（经费总额全部分配）" if whole else f"，经费总额{fmt.money(fund_pool)}"
         text = (
-            f"  社工岗：建议{fmt.count(posts)}个，总量{fmt.count(pool)}个"
+            f"  社工岗：建议{fmt.count(posts)}个"
+            + (f"，总量{fmt.count(pool)}个" if not cost_mode else "")
             + (f"（{fmt.count(left)}个未用）" if left > 0 and not cost_mode else "")
             + f"；经费：{fmt.money(r.funds_total_yuan)}"
-            + (f"，总额{fmt.money(fund_pool)}" if fund_pool is not None and not cost_mode else "")
+            + pool_text
             + f"；每年成本{fmt.money(r.cost_yuan)}"
         )
         if not cost_mode:
-            text += f"；加权达标缺口{fmt.number(r.objective)}"
+            text += f"；加权达标缺口{fmt.figure(r.objective)}"
     else:
+        if fund_pool is not None and not cost_mode:
+            pool_text = " (the whole pool)" if whole else f" of {fmt.money(fund_pool, lang)}"
         text = (
             f"  posts: {fmt.count(posts)}"
             + (f" of the pool of {fmt.count(pool)}" if not cost_mode else "")
             + (f" ({fmt.count(left)} not needed)" if left > 0 and not cost_mode else "")
             + f"; funds {fmt.money(r.funds_total_yuan, lang)}"
-            + (
-                f" of {fmt.money(fund_pool, lang)}"
-                if fund_pool is not None and not cost_mode
-                else ""
-            )
+            + pool_text
             + f"; cost {fmt.money(r.cost_yuan, lang)} a year"
         )
         if not cost_mode:
-            text += f"; weighted shortfall {fmt.number(r.objective)}"
+            text += f"; weighted shortfall {fmt.figure(r.objective)}"
     lines.append(text)
-    if s is not None:
+    if s is not None and cost_mode and s.marginal_post is None and s.marginal_funds is None:
+        lines.append(
+            _t(
+                lang,
+                "  最低成本方案不受总量限制：它给出达到全部目标所需的社工岗与经费",
+                "  a least-cost plan is not held to the pools: it says what the targets need",
+            )
+        )
+    elif s is not None:
         lines.append(
             _t(
                 lang,
@@ -584,6 +596,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
                 f"funds {_marginal(s.marginal_funds, cost_mode, lang)}",
             )
         )
+    if s is not None:
         for price in s.shadow_prices.values():
             lines.append(_pool_line(price, plan, lang))
     else:
