@@ -449,27 +449,25 @@ def progress_bar(
 
 
 class _Stages:
-    """Which stage ``done`` steps reach, and the unit it counts."""
+    """Steps done so far, and where they stand in the current stage: ``"120 of 340 check runs
+    (streets x replications)"``; the percentage is of all stages."""
 
     def __init__(self, stages: Sequence[tuple[int, str]]) -> None:
         self.stages = list(stages)
         self.total = sum(n for n, _ in stages)
         self.done = 0
 
-    def unit(self) -> str:
-        reached = 0
+    def text(self) -> str:
+        before = 0
         for count, unit in self.stages:
-            reached += count
-            if self.done < reached:
-                return unit
-        return self.stages[-1][1] if self.stages else ""
+            if self.done < before + count or (count, unit) == self.stages[-1]:
+                return f"{min(self.done - before, count):,} of {count:,} {unit}"
+            before += count
+        return ""
 
     def line(self, label: str, elapsed: float) -> str:
         share = self.done / self.total if self.total else 1.0
-        return (
-            f"{label}: {self.done:,} of {self.total:,} {self.unit()} done ({share:.0%}), "
-            f"{elapsed:,.0f} s"
-        )
+        return f"{label}: {self.text()} done ({share:.0%}), {elapsed:,.0f} s"
 
 
 @contextlib.contextmanager
@@ -500,18 +498,18 @@ def _bar(stages: Sequence[tuple[int, str]], label: str, quiet: bool) -> Iterator
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        TextColumn("{task.completed:,.0f} of {task.total:,.0f} {task.fields[unit]}"),
+        TextColumn("{task.fields[text]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
         auto_refresh=False,
     ) as bar:
-        task = bar.add_task(label, total=counter.total, unit=counter.unit())
+        task = bar.add_task(label, total=counter.total, text=counter.text())
         bar.refresh()
 
         def advance(n: int) -> None:
             counter.done += n
-            bar.update(task, advance=n, unit=counter.unit(), refresh=True)
+            bar.update(task, advance=n, text=counter.text(), refresh=True)
 
         yield advance
 

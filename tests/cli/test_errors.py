@@ -225,3 +225,17 @@ def test_the_mode_choices_are_the_optimisers_modes() -> None:
     from jiedao.optimize.model import Mode
 
     assert [m.value for m in ModeChoice] == [m.value for m in Mode]
+
+
+def test_a_progress_line_counts_within_its_stage_and_names_its_unit() -> None:
+    from jiedao.cli import CHECK_UNIT, CURVE_UNIT, _Stages
+
+    stages = _Stages([(100, CURVE_UNIT), (20, CHECK_UNIT)])
+    stages.done = 50
+    assert stages.line("planning", 3.2) == (
+        "planning: 50 of 100 curve runs (streets x levels x replications) done (42%), 3 s"
+    )
+    stages.done = 110
+    assert stages.line("planning", 61) == (
+        "planning: 10 of 20 check runs (streets x replications) done (92%), 61 s"
+    )
