@@ -80,13 +80,12 @@ def pct(
     return _zero(f"{value:{'+' if sign else ''},.{decimals}f}") + "%"
 
 
-def share_bounds(mean: float, half: float | None, *, clip_high: bool = True) -> tuple[float, float]:
-    """The interval ``mean ± half`` kept inside 0-1 (a share cannot leave it); with
-    ``clip_high=False`` only above 0 (a ratio such as utilisation, which overtime lifts above 1)."""
+def share_bounds(mean: float, half: float | None) -> tuple[float, float]:
+    """The interval ``mean ± half`` kept inside 0-1: a share cannot leave it."""
     if missing(half):
         return mean, mean
-    high = mean + float(half)  # type: ignore[arg-type]
-    return max(0.0, mean - float(half)), min(1.0, high) if clip_high else high  # type: ignore[arg-type]
+    width = float(half)  # type: ignore[arg-type]
+    return max(0.0, mean - width), min(1.0, mean + width)
 
 
 def share_range(
@@ -95,7 +94,6 @@ def share_range(
     *,
     rounding: str = "down",
     decimals: int = SHARE_DECIMALS,
-    clip_high: bool = True,
 ) -> str:
     """A share with its 95% interval: ``"89.8% (66.4-100.0)"``.
 
@@ -108,7 +106,7 @@ def share_range(
     text = pct(mean, rounding=rounding, decimals=decimals)
     if missing(half):
         return text
-    low, high = share_bounds(float(mean), half, clip_high=clip_high)  # type: ignore[arg-type]
+    low, high = share_bounds(float(mean), half)  # type: ignore[arg-type]
     lo = round_down(low * 100, decimals)
     hi = round_up(high * 100, decimals)
     return f"{text} ({lo:.{decimals}f}-{hi:.{decimals}f})"
