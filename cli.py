@@ -11,23 +11,153 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import typer
+INTERRUPTED = (
+    "interrupted: no output was written (files are written whole, at the end, or not at all)"
+)
 
-from jiedao.export.files import atomic_write_text, checkpoint, dumps_json
-from jiedao.optimize.model import InfeasibleError, Mode
-from jiedao.scenarios import ScenarioError, load, parse_vary
-from jiedao.scenarios.model import Scenario
-from jiedao.sim.backends import make_backend
-from jiedao.sim.run import Horizon
+# Only light modules are imported here, so that the command starts at once and a Ctrl-C while it
+# starts also ends in one line and exit code 130 (the engines are imported by each command).
+try:
+    import typer
+    from typer.core import TyperGroup
+
+    try:  # typer >= 0.20 carries its own copy of click
+        from typer._click import exceptions as click_errors
+    except ImportError:  # pragma: no cover - older typer on click
+        from click import exceptions as click_errors  # type: ignore[no-redef]
+
+    from jiedao.export.files import (
+        OutputError,
+        WrittenThenInterrupted,
+        atomic_write_text,
+        check_file,
+        check_folder,
+        checkpoint,
+        dumps_json,
+    )
+except KeyboardInterrupt:  # pragma: no cover - a Ctrl-C in the first tenth of a second
+    sys.stderr.write(INTERRUPTED + "\n")
+    raise SystemExit(130) from None
+
+if TYPE_CHECKING:
+    from jiedao.scenarios.model import Scenario
+    from jiedao.sim.run import Horizon
+
+
+# --- errors and interrupts: one line each ---------------------------------------------------------
+
+
+def _interrupted(message: str) -> None:
+    """The interrupt's one line (after a newline that ends a progress bar's line on a terminal)."""
+    lead = "\n" if sys.stderr.isatty() else ""
+    typer.echo(f"{lead}{message}", err=True)
+
+
+def _written_then_interrupted(err: WrittenThenInterrupted) -> str:
+    folders = sorted({str(p.parent) for p in err.paths})
+    return (
+        f"interrupted: the {len(err.paths)} output files were all written to "
+        f"{', '.join(folders)} before it stopped"
+    )
+
+
+_PLAIN = (  # typer's parser messages, as the rest of jiedao words them
+    ("Value error, ", ""),
+    ("Input should be less than or equal to ", "must be <= "),
+    ("Input should be greater than or equal to ", "must be >= "),
+    ("Input should be less than ", "must be < "),
+    ("Input should be greater than ", "must be > "),
+    (
+        "Input should be a valid integer, unable to parse string as an integer",
+        "must be a whole number",
+    ),
+    ("Input should be a valid number, unable to parse string as a number", "must be a number"),
+)
+
+
+def usage_line(err: Exception) -> str:
+    """A parser's usage error as one line: ``error: jiedao plan: --fairness: must be <= 1 ...``."""
+    ctx = getattr(err, "ctx", None)
+    words = ctx.command_path.split()[1:] if ctx is not None else []
+    path = " ".join(["jiedao", *words])  # the command's name, however it was started
+    format_message = getattr(err, "format_message", None)
+    text = " ".join((format_message() if format_message else str(err)).split())
+    for old, new in _PLAIN:
+        text = text.replace(old, new)
+    if text.startswith("Invalid value for "):
+        name, _, rest = text.removeprefix("Invalid value for ").partition(": ")
+        text = f"{name.replace(chr(39), '')}: {rest}"
+    text = text.rstrip(".")
+    text = text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    return f"error: {path}: {text} (see '{path} --help')"
+
+
+class Group(TyperGroup):
+    """The command groups: a usage error is one line (``error: ...``, exit code 2), not a boxed
+    panel; a Ctrl-C at any moment is one line and exit code 130, never a traceback."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            _interrupted(INTERRUPTED)
+            raise typer.Exit(code=130) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WrittenThenInterrupted as err:
+            _interrupted(_written_then_interrupted(err))
+            raise typer.Exit(code=130) from None
+        except KeyboardInterrupt:
+            _interrupted(INTERRUPTED)
+            raise typer.Exit(code=130) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+        except click_errors.NoArgsIsHelpError:
+            code = 2  # the help is already on stdout: typer's formatter prints it as it is made
+        except click_errors.UsageError as err:
+            typer.echo(usage_line(err), err=True)
+            code = 2
+        except click_errors.ClickException as err:
+            typer.echo(f"error: {' '.join(err.format_message().split())}", err=True)
+            code = err.exit_code
+        except (typer.Abort, KeyboardInterrupt):
+            _interrupted(INTERRUPTED)
+            code = 130
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
 
 app = typer.Typer(
+    cls=Group,
     help="jiedao (街道): plan staffing and funds for street-management reform.\n\n"
     "Simulates residents through service windows, grids and enforcement teams, and allocates "
     "social-worker posts (社工岗) and service funds across communities.",
@@ -35,7 +165,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-scenario_app = typer.Typer(help="Check and inspect scenario files.", no_args_is_help=True)
+scenario_app = typer.Typer(
+    cls=Group, help="Check, inspect and generate scenario files.", no_args_is_help=True
+)
 app.add_typer(scenario_app, name="scenario")
 
 
@@ -57,6 +189,13 @@ class Level(StrEnum):
     community = "community"
 
 
+class ModeChoice(StrEnum):
+    """``jiedao.optimize.model.Mode``'s values (the optimiser is imported only when it runs)."""
+
+    shortfall = "shortfall"
+    cost = "cost"
+
+
 # --- options, declared once -----------------------------------------------------------------------
 
 ScenarioArg = Annotated[
@@ -74,20 +213,37 @@ SetOption = Annotated[
         "districts.*.streets.*.windows+=1 (repeatable).",
     ),
 ]
-SeedOption = Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(min=0, help="Root seed: same seed, same numbers (default: the scenario's)."),
+]
 DaysOption = Annotated[
     int | None,
-    typer.Option(min=1, max=3660, help="Window horizon in days (default: the scenario's)."),
+    typer.Option(
+        min=1, max=3660, help="Days of window demand simulated (default: the scenario's)."
+    ),
 ]
-WarmupOption = Annotated[int | None, typer.Option(min=0, help="Window warm-up days, discarded.")]
+WarmupOption = Annotated[
+    int | None, typer.Option(min=0, help="Window warm-up days, simulated and discarded.")
+]
 CaseDaysOption = Annotated[
-    int | None, typer.Option(min=1, max=3660, help="Grid and enforcement horizon in days.")
+    int | None,
+    typer.Option(
+        min=1, max=3660, help="Days of grid events and enforcement cases simulated (case days)."
+    ),
 ]
 CaseWarmupOption = Annotated[
     int | None, typer.Option(min=0, help="Grid and enforcement warm-up days, discarded.")
 ]
-LangOption = Annotated[Lang, typer.Option("--lang", help="Labels and headers: zh or en.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+LangOption = Annotated[
+    Lang,
+    typer.Option(
+        "--lang",
+        help="Language of what a person reads: terminal tables, chart labels and the XLSX header "
+        "row (zh or en). CSV headers and JSON stay English.",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 BackendOption = Annotated[
     Backend,
     typer.Option("--backend", help="Where replications run: serial, process (all cores) or dask."),
@@ -106,7 +262,7 @@ JsonOption = Annotated[
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace existing files in --out.")]
 ModeOption = Annotated[
-    Mode,
+    ModeChoice,
     typer.Option(
         "--mode",
         help="shortfall: least weighted shortfall within the pools; "
@@ -118,10 +274,18 @@ OutOption = Annotated[
     typer.Option(
         "--out",
         help="Folder for allocation.csv, allocation.xlsx, "
-        "curves.csv and plan.json (created if missing).",
+        "curves.csv, windows.csv and plan.json (created if missing).",
     ),
 ]
 SolverOption = Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")]
+FairnessOption = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="No community below this share of its target (0-1, e.g. 0.8); default: no floor.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -140,10 +304,18 @@ class Run:
         return self.quiet or self.json_out == "-"
 
     def executor(self) -> Any:
+        from jiedao.sim.backends import make_backend
+
         try:
-            return make_backend(self.backend.value, self.workers, self.scheduler)
+            return make_backend(
+                self.backend.value, self.workers, self.scheduler, on_start=_starting
+            )
         except ValueError as err:
             raise fail(str(err)) from None
+
+
+def _starting() -> None:
+    checkpoint("starting")
 
 
 def _version(value: bool) -> None:
@@ -175,6 +347,9 @@ def fail(message: str) -> typer.Exit:
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn bad input into one line on stderr and exit code 2."""
+    from jiedao.optimize.model import InfeasibleError
+    from jiedao.scenarios import ScenarioError
+
     try:
         yield
     except ScenarioError as err:
@@ -190,6 +365,8 @@ def horizon_of(
     case_days: int | None,
     case_warmup: int | None,
 ) -> Horizon:
+    from jiedao.sim.run import Horizon
+
     try:
         return Horizon.of(scenario, days, warmup, case_days, case_warmup)
     except ValueError as err:
@@ -206,33 +383,52 @@ def emit_json(document: dict[str, Any], target: str) -> None:
         typer.echo(f"wrote {target}", err=True)
 
 
-def check_out(out: Path | None, force: bool, names: tuple[str, ...]) -> None:
-    """Refuse to replace existing outputs without --force (checked before any work)."""
+def check_json(target: str | None) -> None:
+    """A ``--json PATH`` must be writable (checked before any work); ``-`` is stdout."""
+    if target is None or target == "-":
+        return
+    try:
+        check_file(Path(target))
+    except OutputError as err:
+        raise fail(f"--json {target}: {err}") from None
+
+
+def check_out(out: Path | None, force: bool, names: tuple[str, ...] = ()) -> None:
+    """An ``--out`` folder must be writable (or creatable), and existing outputs are replaced
+    only with --force; checked before any work."""
     if out is None:
         return
-    if out.exists() and not out.is_dir():
-        raise fail(f"--out {out}: exists and is not a folder")
+    try:
+        check_folder(out)
+    except OutputError as err:
+        raise fail(f"--out {out}: {err}") from None
     clash = [n for n in names if (out / n).exists()] if out.exists() else []
     if clash and not force:
         raise fail(f"--out {out}: {', '.join(clash)} already there; use --force to replace")
 
 
-INTERRUPTED = (
-    "interrupted: no output was written (files are written whole, at the end, or not at all)"
-)
+# progress on stderr that is not a terminal (a log file, CI): one plain line this often at most
+PLAIN_EVERY_S = 5.0
 
 
 @contextlib.contextmanager
 def progress_bar(
-    total: int, label: str, quiet: bool, interrupted: str | Callable[[], str] = INTERRUPTED
+    total: int | Sequence[tuple[int, str]],
+    label: str,
+    quiet: bool,
+    interrupted: str | Callable[[], str] = INTERRUPTED,
 ) -> Iterator[Any]:
-    """A progress bar on stderr (never stdout, which may carry JSON); silent with --quiet.
+    """Progress on stderr (never stdout, which may carry JSON); silent with --quiet.
 
-    Ctrl-C during the work ends with ``interrupted`` on stderr and exit code 130. The first
-    step done is the ``simulating`` checkpoint (:func:`jiedao.export.files.checkpoint`).
+    ``total`` is a count of steps, or stages ``[(count, unit), ...]`` whose unit the bar names
+    (``"curve runs (streets x levels x replications)"``). On a terminal it is a bar; elsewhere a
+    plain line at most every :data:`PLAIN_EVERY_S` seconds. Ctrl-C during the work ends with
+    ``interrupted`` on stderr and exit code 130. The first step done is the ``simulating``
+    checkpoint (:func:`jiedao.export.files.checkpoint`).
     """
+    stages = [(total, "steps")] if isinstance(total, int) else [(n, u) for n, u in total if n]
     try:
-        with _bar(total, label, quiet) as bar:
+        with _bar(stages, label, quiet) as bar:
             started = False
 
             def advance(n: int) -> None:
@@ -244,41 +440,104 @@ def progress_bar(
                     bar(n)
 
             yield advance
+    except WrittenThenInterrupted as err:
+        _interrupted(_written_then_interrupted(err))
+        raise typer.Exit(code=130) from None
     except KeyboardInterrupt:
-        message = interrupted() if callable(interrupted) else interrupted
-        typer.echo(f"\n{message}", err=True)
+        _interrupted(interrupted() if callable(interrupted) else interrupted)
         raise typer.Exit(code=130) from None
 
 
+class _Stages:
+    """Steps done so far, and where they stand in the current stage: ``"120 of 340 check runs
+    (streets x replications)"``; the percentage is of all stages."""
+
+    def __init__(self, stages: Sequence[tuple[int, str]]) -> None:
+        self.stages = list(stages)
+        self.total = sum(n for n, _ in stages)
+        self.done = 0
+
+    def text(self) -> str:
+        before = 0
+        for count, unit in self.stages:
+            if self.done < before + count or (count, unit) == self.stages[-1]:
+                return f"{min(self.done - before, count):,} of {count:,} {unit}"
+            before += count
+        return ""
+
+    def line(self, label: str, elapsed: float) -> str:
+        share = self.done / self.total if self.total else 1.0
+        return f"{label}: {self.text()} done ({share:.0%}), {elapsed:,.0f} s"
+
+
 @contextlib.contextmanager
-def _bar(total: int, label: str, quiet: bool) -> Iterator[Any]:
-    if quiet or total <= 1:
+def _bar(stages: Sequence[tuple[int, str]], label: str, quiet: bool) -> Iterator[Any]:
+    counter = _Stages(stages)
+    if quiet or counter.total <= 1:
         yield None
         return
+    if not sys.stderr.isatty():
+        began = last = time.monotonic()
+
+        def plain(n: int) -> None:
+            nonlocal last
+            counter.done += n
+            now = time.monotonic()
+            if now - last >= PLAIN_EVERY_S:
+                last = now
+                typer.echo(counter.line(label, now - began), err=True)
+
+        yield plain
+        return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
+    # redrawn at each step, not by a refresh thread: the process stays single-threaded, so its
+    # process pool forks its workers (no fork server) and holds Ctrl-C while they start
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[text]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        auto_refresh=False,
     ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+        task = bar.add_task(label, total=counter.total, text=counter.text())
+        bar.refresh()
+
+        def advance(n: int) -> None:
+            counter.done += n
+            bar.update(task, advance=n, text=counter.text(), refresh=True)
+
+        yield advance
 
 
 def load_scenario(ref: str, sets: list[str] | None) -> Scenario:
+    """Load (a bad file ends here in one line, exit code 2), say what relative overrides made of
+    each field, and warn about implausible figures."""
     from jiedao.export.text import render_changes
+    from jiedao.scenarios import load
 
     with user_errors():
         scenario = load(ref, sets or [])
     for line in render_changes(scenario):  # what relative overrides made of each field
         typer.echo(line, err=True)
+    warn_implausible(scenario)
     return scenario
+
+
+def warn_implausible(scenario: Scenario) -> None:
+    from jiedao.scenarios.plausibility import plausibility_warnings
+
+    for warning in plausibility_warnings(scenario):
+        typer.echo(f"warning: {warning}", err=True)
+
+
+SIMULATE_UNIT = "streets x replications"
+CURVE_UNIT = "curve runs (streets x levels x replications)"
+CHECK_UNIT = "check runs (streets x replications)"
 
 
 # --- scenario -------------------------------------------------------------------------------------
@@ -292,10 +551,13 @@ def scenario_validate(
     ] = None,
     set_: SetOption = None,
 ) -> None:
-    """Check scenario files; print one line per file.
+    """Check scenario files; print one line per file (and a warning per implausible figure).
 
     Example: jiedao scenario validate liaoyuan my-city.toml
     """
+    from jiedao.export.format import plural
+    from jiedao.scenarios import ScenarioError, load
+
     bad = 0
     for ref in files or ["liaoyuan"]:
         try:
@@ -305,11 +567,12 @@ def scenario_validate(
             bad += 1
             continue
         typer.echo(
-            f"ok {scenario.source}: {len(scenario.districts)} districts, "
-            f"{sum(1 for _ in scenario.streets())} streets, "
-            f"{sum(1 for _ in scenario.communities())} communities, "
+            f"ok {scenario.source}: {plural(len(scenario.districts), 'district', 'districts')}, "
+            f"{plural(sum(1 for _ in scenario.streets()), 'street', 'streets')}, "
+            f"{plural(sum(1 for _ in scenario.communities()), 'community', 'communities')}, "
             f"{scenario.households:,} households"
         )
+        warn_implausible(scenario)
     if bad:
         raise typer.Exit(code=2)
 
@@ -319,6 +582,7 @@ def scenario_show(
     file: ScenarioArg = "liaoyuan",
     set_: SetOption = None,
     json_out: JsonOption = None,
+    lang: LangOption = Lang.zh,
 ) -> None:
     """Summarise a scenario: streets, communities, households, staff, targets, budget.
 
@@ -328,12 +592,13 @@ def scenario_show(
     from jiedao.export.text import render_summary
     from jiedao.scenarios.summary import summarise
 
+    check_json(json_out)
     summary = summarise(load_scenario(file, set_))
     if json_out is not None:
         emit_json(scenario_document(summary), json_out)
         if json_out == "-":
             return
-    typer.echo(render_summary(summary))
+    typer.echo(render_summary(summary, lang.value))
 
 
 @scenario_app.command("generate")
@@ -345,16 +610,23 @@ def scenario_generate(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the TOML here (default: stdout).")
     ] = None,
-    force: ForceOption = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the --out file if it exists.")
+    ] = False,
 ) -> None:
     """Write a synthetic city of N communities: for scale tests, or to start a real city from.
 
     Example: jiedao scenario generate --communities 5000 --seed 7 --out province.toml
     """
+    if out is not None:
+        try:
+            check_file(out)
+        except OutputError as err:
+            raise fail(f"--out {out}: {err}") from None
+        if out.exists() and not force:
+            raise fail(f"--out {out}: already exists; use --force to replace")
     from jiedao.scenarios.generate import generate
 
-    if out is not None and out.exists() and not force:
-        raise fail(f"--out {out}: already exists; use --force to replace")
     text = generate(communities, seed)
     if out is None:
         sys.stdout.write(text)
@@ -400,26 +672,31 @@ def simulate(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Simulate a year's demand (or any horizon) through windows, grids and enforcement teams.
+    """Simulate the scenario's days of window visits and its case days of grid events and
+    enforcement cases (simulation.days and simulation.case_days: 28 and 112 for Liaoyuan).
 
-    Prints the city summary, then the sites furthest from their targets; every figure is the mean
-    over replications with its 95% confidence half-width (±).
+    Prints the city summary, then the sites furthest from their targets. Figures are for the
+    simulated days (nothing is annualised): each is the mean over replications with its 95%
+    half-width (±), shares with their 95% range.
 
     Example: jiedao simulate liaoyuan -r 10 --set 'districts.*.streets.*.windows=4' --json out.json
     """
+    options = Run(quiet, backend, workers, scheduler, json_out)
+    check_json(json_out)
+    from jiedao.export.runs import SIMULATE_FILES
+
+    check_out(out, force, SIMULATE_FILES)
     from jiedao.export.documents import simulate_document
-    from jiedao.export.runs import SIMULATE_FILES, write_simulate
+    from jiedao.export.runs import write_simulate
     from jiedao.export.text import render_simulation
     from jiedao.sim.run import run
 
-    options = Run(quiet, backend, workers, scheduler, json_out)
     scenario = load_scenario(file, set_)
     horizon = horizon_of(scenario, days, warmup, case_days, case_warmup)
     reps = replications or scenario.simulation.replications
     streets = sum(1 for _ in scenario.streets())
     executor = options.executor()
-    check_out(out, force, SIMULATE_FILES)
-    with progress_bar(reps * streets, "simulating", options.silent) as advance:
+    with progress_bar([(reps * streets, SIMULATE_UNIT)], "simulating", options.silent) as advance:
         results = run(
             scenario,
             replications=reps,
@@ -438,24 +715,31 @@ def simulate(
         emit_json(simulate_document(results), json_out)
         if json_out == "-":
             return
-    typer.echo(render_simulation(results, worst))
+    typer.echo(render_simulation(results, worst, lang.value))
 
 
 # --- plan and allocate ----------------------------------------------------------------------------
 
 
 def _plan(
-    scenario: Scenario,
+    file: str,
+    sets: list[str] | None,
     options: Run,
     out: Path | None,
     force: bool,
     curves_file: Path | None,
+    lang: str,
     **settings: Any,
 ) -> None:
     """Make the plan (curves simulated unless given), then write and print it."""
+    check_json(options.json_out)
+    from jiedao.export.plan import FILES
+
+    check_out(out, force, FILES)
     from jiedao.export.documents import plan_document
-    from jiedao.export.plan import FILES, CurvesFileError, read_curves, write_plan
+    from jiedao.export.plan import CurvesFileError, read_curves, write_plan
     from jiedao.export.text import render_plan
+    from jiedao.optimize.model import Mode
     from jiedao.optimize.solve import available_solvers, solver_name
     from jiedao.planning.plan import make_plan
 
@@ -468,7 +752,8 @@ def _plan(
             f"--solver: {solver} is not installed here (available: "
             f"{', '.join(available_solvers())})"
         )
-    check_out(out, force, FILES)
+    settings["mode"] = Mode(settings["mode"].value)
+    scenario = load_scenario(file, sets)
     curves = None
     if curves_file is not None:
         try:
@@ -477,28 +762,34 @@ def _plan(
             raise fail(f"--curves {err}") from None
     executor = options.executor()
     streets = sum(1 for _ in scenario.streets())
-    total = 0 if curves is not None else streets * 10 * settings["replications"]
-    total += streets * settings["check_replications"]
-    with progress_bar(total, "planning", options.silent) as advance, user_errors():
+    stages = [] if curves is not None else [(streets * 10 * settings["replications"], CURVE_UNIT)]
+    stages.append((streets * settings["check_replications"], CHECK_UNIT))
+    with progress_bar(stages, "planning", options.silent) as advance, user_errors():
         plan = make_plan(
-            scenario, curves=curves, solver=solver, executor=executor, progress=advance, **settings
+            scenario,
+            curves=curves,
+            solver=solver,
+            executor=executor,
+            progress=advance,
+            on_phase=checkpoint,
+            **settings,
         )
     if not plan.result.success:
         raise fail(f"no allocation: {plan.result.message}")
     if out is not None:
-        written = write_plan(plan, out)
+        written = write_plan(plan, out, lang)
         typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
     if options.json_out is not None:
         emit_json(plan_document(plan), options.json_out)
         if options.json_out == "-":
             return
-    typer.echo(render_plan(plan))
+    typer.echo(render_plan(plan, lang))
 
 
 @app.command()
 def plan(
     file: ScenarioArg = "liaoyuan",
-    mode: ModeOption = Mode.SHORTFALL,
+    mode: ModeOption = ModeChoice.shortfall,
     curves: Annotated[
         Path | None,
         typer.Option(
@@ -515,14 +806,12 @@ def plan(
     ] = 5,
     seed: SeedOption = None,
     solver: SolverOption = "HiGHS",
-    fairness: Annotated[
-        float | None,
-        typer.Option(min=0.0, max=1.0, help="No community below this share of its target."),
-    ] = None,
+    fairness: FairnessOption = None,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
     json_out: JsonOption = None,
+    lang: LangOption = Lang.zh,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -530,18 +819,20 @@ def plan(
 ) -> None:
     """The main job: measure response curves, allocate posts and funds, check by simulation.
 
-    Prints the allocation table (社工岗 posts and service funds per community), the marginal
-    value of one more post and of ¥10,000, the binding constraints, and per community whether the
-    re-simulated plan meets its target (± 95% half-width).
+    Prints the allocation table (社工岗 posts and service funds per community, today and in
+    the plan), what one more post and ¥10,000 would buy, whether each pool limits the plan, and
+    per community whether the re-simulated plan meets its target (with its 95% range).
 
     Example: jiedao plan liaoyuan --mode cost --out plan-2027
     """
     _plan(
-        load_scenario(file, set_),
+        file,
+        set_,
         Run(quiet, backend, workers, scheduler, json_out),
         out,
         force,
         curves,
+        lang.value,
         mode=mode,
         replications=replications,
         check_replications=check_replications,
@@ -562,28 +853,30 @@ def allocate(
             "service_level_ci95.",
         ),
     ] = ...,  # type: ignore[assignment]
-    mode: ModeOption = Mode.SHORTFALL,
+    mode: ModeOption = ModeChoice.shortfall,
     solver: SolverOption = "HiGHS",
-    fairness: Annotated[
-        float | None,
-        typer.Option(min=0.0, max=1.0, help="No community below this share of its target."),
-    ] = None,
+    fairness: FairnessOption = None,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
     json_out: JsonOption = None,
-    quiet: QuietOption = False,
+    lang: LangOption = Lang.zh,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress on stderr (allocate has none).")
+    ] = False,
 ) -> None:
     """Allocate posts and funds from response curves a planner brings (no simulation).
 
     Example: jiedao allocate liaoyuan --curves curves.csv --out alloc
     """
     _plan(
-        load_scenario(file, set_),
+        file,
+        set_,
         Run(quiet, Backend.serial, None, None, json_out),
         out,
         force,
         curves,
+        lang.value,
         mode=mode,
         replications=1,
         check_replications=0,
@@ -627,7 +920,9 @@ def compare(
     warmup: WarmupOption = None,
     case_days: CaseDaysOption = None,
     case_warmup: CaseWarmupOption = None,
-    level: Annotated[Level, typer.Option(help="Table level.")] = Level.city,
+    level: Annotated[
+        Level, typer.Option(help="Table level: city, district, street or community.")
+    ] = Level.city,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -651,13 +946,17 @@ def compare(
     Example: jiedao compare liaoyuan-before liaoyuan
     Example: jiedao compare liaoyuan --variant "4 windows:districts.*.streets.*.windows=4"
     """
+    options = Run(quiet, backend, workers, scheduler, json_out)
+    check_json(json_out)
+    from jiedao.export.runs import COMPARE_FILES
+
+    check_out(out, force, COMPARE_FILES)
     from jiedao.export.documents import compare_document
-    from jiedao.export.runs import COMPARE_FILES, write_compare
+    from jiedao.export.runs import write_compare
     from jiedao.export.text import render_changes, render_compare
     from jiedao.planning.compare import compare_scenarios
     from jiedao.scenarios.loader import with_variant
 
-    options = Run(quiet, backend, workers, scheduler, json_out)
     refs = list(files or [])
     names: list[str]
     if variant:
@@ -686,10 +985,9 @@ def compare(
         raise fail("compare needs at least 2 replications for confidence intervals")
     root = seed if seed is not None else first.simulation.seed
     horizon = horizon_of(first, days, warmup, case_days, case_warmup)
-    check_out(out, force, COMPARE_FILES)
     executor = options.executor()
     total = sum(reps * sum(1 for _ in s.streets()) for s in scenarios)
-    with progress_bar(total, "simulating", options.silent) as advance:
+    with progress_bar([(total, SIMULATE_UNIT)], "simulating", options.silent) as advance:
         try:
             comparison = compare_scenarios(scenarios, names, reps, root, horizon, executor, advance)
         except ValueError as err:
@@ -701,7 +999,7 @@ def compare(
         emit_json(compare_document(comparison), json_out)
         if json_out == "-":
             return
-    typer.echo(render_compare(comparison, level.value))
+    typer.echo(render_compare(comparison, level.value, lang.value))
 
 
 # --- sweep ----------------------------------------------------------------------------------------
@@ -720,7 +1018,9 @@ def sweep(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Folder for points.jsonl and sweep.json; a re-run resumes there."
+            "--out",
+            help="Folder for points.jsonl and sweep.json (a re-run resumes there), and the "
+            "results table (results.csv, results.xlsx) and charts (sweep-*.png, .svg).",
         ),
     ] = None,
     replications: Annotated[
@@ -742,6 +1042,7 @@ def sweep(
         ),
     ] = False,
     json_out: JsonOption = None,
+    lang: LangOption = Lang.zh,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -750,22 +1051,27 @@ def sweep(
     """Simulate every combination of --vary levels; each finished point is recorded at once.
 
     An interrupted sweep (Ctrl-C, a crash) resumes when run again with the same arguments into
-    the same folder: points already recorded are skipped, none is lost or repeated.
+    the same folder: points already recorded are skipped, none is lost or repeated. When every
+    point is in, the results table and a chart per varied field are written.
 
     Example: jiedao sweep liaoyuan --vary 'districts.*.streets.*.windows=2..6' --out sweep-windows
     """
-    from jiedao.export.sweep import read_points, sweep_into
-    from jiedao.export.text import render_sweep
-    from jiedao.scenarios.overrides import points
-
     options = Run(quiet, backend, workers, scheduler, json_out)
     if not vary:
         raise fail("sweep needs at least one --vary PATH=SPEC")
     if out is None:
         raise fail("sweep needs --out DIR to record its points")
+    check_json(json_out)
+    check_out(out, True)
+    from jiedao.export.sweep import read_points, sweep_into
+    from jiedao.export.text import render_sweep
+    from jiedao.scenarios import parse_vary
+    from jiedao.scenarios.overrides import points
+
     with user_errors():
         varies = [parse_vary(v) for v in vary]
-        base = load(file, set_ or [])
+    base = load_scenario(file, set_)
+    with user_errors():
         total = len(points(varies))
     horizon_of(base, days, warmup, case_days, case_warmup)
     settings = {
@@ -779,23 +1085,46 @@ def sweep(
     executor = options.executor()
 
     def kept() -> str:
+        done = len(read_points(out))
+        if done == total:
+            return (
+                f"interrupted: all {total} points are recorded in {out}; run the same command "
+                "again to write the results table and charts"
+            )
         return (
-            f"interrupted: {len(read_points(out))} of {total} points are recorded in "
+            f"interrupted: {done} of {total} points are recorded in "
             f"{out}; run the same command again to finish the rest"
         )
 
-    with user_errors(), progress_bar(total, "sweeping", options.silent, kept) as advance:
+    with (
+        user_errors(),
+        progress_bar([(total, "points")], "sweeping", options.silent, kept) as advance,
+    ):
         summary = sweep_into(
-            out, file, base, varies, settings, force=force, executor=executor, progress=advance
+            out,
+            file,
+            base,
+            varies,
+            settings,
+            force=force,
+            executor=executor,
+            progress=advance,
+            lang=lang.value,
         )
     if json_out is not None:
         emit_json(summary, json_out)
         if json_out == "-":
             return
-    typer.echo(render_sweep(summary))
+    typer.echo(render_sweep(summary, lang.value))
 
 
 # --- sensitivity ----------------------------------------------------------------------------------
+
+SENSITIVITY_UNITS = {
+    "planning": CURVE_UNIT,
+    "one at a time": "parameters (each lowered and raised)",
+    "demand draws": "demand draws",
+}
 
 
 @app.command()
@@ -848,16 +1177,18 @@ def sensitivity(
 
     Example: jiedao sensitivity liaoyuan --change 0.2 --out sens
     """
+    options = Run(quiet, backend, workers, scheduler, json_out)
+    check_json(json_out)
     from jiedao.export import sensitivity as files
+
+    check_out(out, force, files.FILES)
     from jiedao.export.documents import sensitivity_document
     from jiedao.export.plan import CurvesFileError, read_plan
     from jiedao.export.runs import write_sensitivity
     from jiedao.export.text import render_sensitivity
     from jiedao.planning.whatif import sensitivity as analyse
 
-    options = Run(quiet, backend, workers, scheduler, json_out)
     scenario = load_scenario(file, set_)
-    check_out(out, force, files.FILES)
     executor = options.executor()
     given = None
     if plan_dir is not None:
@@ -867,7 +1198,7 @@ def sensitivity(
             raise fail(f"--plan {plan_dir}: {err}") from None
 
     def phase(label: str, total: int) -> Any:
-        return progress_bar(total, label, options.silent)
+        return progress_bar([(total, SENSITIVITY_UNITS.get(label, label))], label, options.silent)
 
     with user_errors():
         report = analyse(
@@ -888,7 +1219,7 @@ def sensitivity(
         emit_json(sensitivity_document(report), json_out)
         if json_out == "-":
             return
-    typer.echo(render_sensitivity(report))
+    typer.echo(render_sensitivity(report, lang.value))
 
 
 def main() -> None:

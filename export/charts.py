@@ -1,4 +1,5 @@
-"""Charts as PNG and SVG: tornado, budget frontier, waiting-time distribution, before/after reform.
+"""Charts as PNG and SVG: tornado, budget frontier, waiting-time distribution, before/after reform,
+and a sweep's varied field against its key figures.
 
 Every chart function is pure: it takes plain numbers and labels and returns a
 :class:`matplotlib.figure.Figure` drawn on the Agg canvas (pyplot is never imported, nothing is
@@ -572,6 +573,70 @@ def before_after(
         ax.axhline(0.0, color="black", linewidth=0.6)
         ax.margins(y=0.15)
         ax.grid(True, axis="y", alpha=0.3)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig
+
+
+# --- sweep (issue 14): a varied field against the sweep's key figures ----------------------------
+
+SweepSeries = Sequence[tuple[Any, float | None, float | None, float | None]]
+
+
+@_styled
+def sweep_chart(
+    x_label: str,
+    panels: Sequence[tuple[str, bool, Sequence[tuple[str, SweepSeries]]]],
+    lang: str = "zh",
+    *,
+    title: str | None = None,
+) -> Figure:
+    """One varied field (the x axis) against the sweep's key figures: a panel per figure,
+    ``(heading, is_share, series)``, and in it a line per combination of the other varied
+    fields, ``(name, [(x, mean, low, high), ...])``. Error bars run from ``low`` to ``high``
+    (the 95% interval as the results table gives it, inside 0-100% for a share); a share's axis
+    is in percent. Values that are not numbers are placed in the order given."""
+    _check_lang(lang)
+    n = len(panels)
+    ncols = min(max(n, 1), 3)
+    nrows = max(1, math.ceil(n / ncols))
+    fig = _new_figure(3.4 * ncols + 0.4, 2.9 * nrows + 0.7)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig.suptitle(title or f"{label('sweep', lang)}: {x_label}")
+    if n == 0:
+        _no_data(axes[0], lang)
+        return fig
+    xs_all = [x for _, _, series in panels for _, points in series for x, *_ in points]
+    numeric = all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs_all)
+    order: list[Any] = []
+    for x in xs_all:
+        if x not in order:
+            order.append(x)
+    for ax, (heading, share, series) in zip(axes, panels, strict=False):
+        for name, points in series:
+            xs = [float(x) if numeric else float(order.index(x)) for x, *_ in points]
+            means = np.array([_num(m) for _, m, _, _ in points])
+            lows = np.array([_num(lo) for _, _, lo, _ in points])
+            highs = np.array([_num(hi) for _, _, _, hi in points])
+            below = np.nan_to_num(np.clip(means - lows, 0, None))
+            above = np.nan_to_num(np.clip(highs - means, 0, None))
+            ax.errorbar(
+                xs, means, yerr=[below, above], marker="o", capsize=3, linewidth=1.2, label=name
+            )
+        ax.set_title(heading, fontsize="medium")
+        ax.set_xlabel(x_label, fontsize="small")
+        if not numeric:
+            ax.set_xticks(range(len(order)), [str(x) for x in order])
+        elif len(order) <= 12:
+            ax.set_xticks([float(x) for x in order], [f"{float(x):,.6g}" for x in order])
+        if share:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+            ax.set_ylim(bottom=max(0.0, ax.get_ylim()[0]), top=min(1.005, ax.get_ylim()[1]))
+        else:
+            ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+        ax.grid(True, alpha=0.3)
+        if len(series) > 1:
+            ax.legend(fontsize="x-small")
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig

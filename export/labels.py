@@ -112,6 +112,83 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "significant": ("是否显著", "significant"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
+    # Terminal tables, the XLSX summary, compare metrics and categories (issue 14)
+    "name": ("名称", "name"),
+    "communities": ("社区数", "communities"),
+    "streets": ("街道数", "streets"),
+    "grids": ("网格数", "grids"),
+    "windows": ("窗口人员", "window clerks"),
+    "officers": ("执法人员", "officers"),
+    "enforcement_officers": ("执法人员", "enforcement officers"),
+    "urban": ("城市社区", "urban"),
+    "town": ("乡镇社区", "town"),
+    "worst_sites": ("离目标最远的地点", "worst sites"),
+    "city_stream": ("全市：业务", "city: stream"),
+    "wait_mean": ("平均等待", "wait mean"),
+    "wait_p90": ("90%分位等待", "wait p90"),
+    "wait_mean_days": ("平均等待(天)", "mean wait (days)"),
+    "wait_p90_days": ("90%分位等待(天)", "90th percentile wait (days)"),
+    "wait_mean_h": ("平均等待(小时)", "mean wait (h)"),
+    "wait_p90_h": ("90%分位等待(小时)", "90th percentile wait (h)"),
+    "target_met_share": ("达标率(95%区间)", "target met (95% range)"),
+    "service_level_range": ("服务达标率(95%区间)", "service level (95% range)"),
+    "posts_change": ("社工岗变化", "change in posts"),
+    "funds_change_yuan": ("经费变化(元)", "change in funds (yuan)"),
+    "funds_current_yuan": ("现有经费(元)", "current funds (yuan)"),
+    "clerks_current": ("现有窗口人员", "current clerks"),
+    "clerks_proposed": ("建议窗口人员", "proposed clerks"),
+    "clerks_change": ("窗口人员变化", "change in clerks"),
+    "planned_level": ("计划达标率", "planned level"),
+    "street_id": ("街道编号", "street id"),
+    "rank": ("排序", "rank"),
+    "posts_needed_low": ("所需社工岗(下调)", "posts needed (lowered)"),
+    "posts_needed_high": ("所需社工岗(上调)", "posts needed (raised)"),
+    "shortfall_low": ("达标缺口(下调)", "shortfall (lowered)"),
+    "shortfall_high": ("达标缺口(上调)", "shortfall (raised)"),
+    "shadow_price_per_post": ("每岗影子价格", "shadow price per post"),
+    "infeasible": ("无可行方案", "infeasible"),
+    "probability_target_met": ("达标概率", "P(target met)"),
+    "interval95": ("95%区间", "95% interval"),
+    "paired_difference": ("差值(95%置信)", "difference (95% CI)"),
+    "sheet": ("工作表", "sheet"),
+    "column": ("字段", "column"),
+    "item": ("项目", "item"),
+    "total": ("合计", "total"),
+    "total_wan_yuan": ("合计(万元)", "total (10,000 yuan)"),
+    "rows": ("行数", "rows"),
+    "summary": ("汇总", "summary"),
+    "allocation": ("分配方案", "allocation"),
+    "curves": ("响应曲线", "response curves"),
+    "point": ("取值点", "point"),
+    "points": ("取值点", "points"),
+    "sweep": ("参数扫描", "sweep"),
+    "runtime_s": ("用时(秒)", "runtime (s)"),
+    "low95": ("95%下限", "95% low"),
+    "high95": ("95%上限", "95% high"),
+    "index": ("序号", "index"),
+    "id": ("编号", "id"),
+    "label": ("取值", "label"),
+    # Parameters the one-at-a-time analysis moves (tornado labels), by field path
+    "demand.window.rate_per_1000_households_per_day": ("窗口办事量", "window visits rate"),
+    "demand.grid.events_per_grid_per_month": ("网格事件量", "grid events rate"),
+    "demand.enforcement.direct_cases_per_street_per_month": (
+        "执法案件量",
+        "enforcement cases rate",
+    ),
+    "demand.grid.event_time_share": ("网格员处置事件时间占比", "grid workers' event time"),
+    "demand.window.service_min": ("窗口办理时长", "window service time"),
+    "demand.window.patience_min": ("群众等候耐心", "window patience"),
+    "demand.grid.travel_min": ("网格员到场时间", "grid travel time"),
+    "demand.grid.handling_min": ("网格事件处置时长", "grid handling time"),
+    "demand.grid.station_handling_min": ("社区站处置时长", "station handling time"),
+    "demand.enforcement.duration_days": ("执法案件办理时长", "enforcement case time"),
+    "budget.post_cost_yuan": ("岗位成本", "post cost"),
+    "budget.posts_pool": ("社工岗总量", "posts pool"),
+    "budget.hour_price_yuan": ("购买服务单价", "service hour price"),
+    "budget.purchase_share": ("经费购买服务比例", "fund share buying hours"),
+    "budget.fund_pool_yuan": ("经费总额", "fund pool"),
+    "districts.*.streets.*.windows": ("窗口人员", "window clerks"),
+    "districts.*.streets.*.enforcement_officers": ("执法人员", "enforcement officers"),
 }
 
 
@@ -140,6 +217,35 @@ def bilingual(key: str, sep: str = " ") -> str:
     """Both languages, Chinese first: ``"服务达标率 service level"``."""
     zh, en = LABELS[key]
     return f"{zh}{sep}{en}"
+
+
+def parameter_label(path: str, lang: str = "zh", categories: dict[str, str] | None = None) -> str:
+    """A field path as a planner reads it: ``budget.post_cost_yuan`` -> 岗位成本 / post cost.
+
+    A window category's service time (``demand.window.categories.KEY.service_min.mean``) names
+    the category (``categories`` maps keys to display names). Site paths
+    (``districts.longshan.streets.dongji.windows``) read as the site and the field. A path with
+    no label is returned as it is.
+    """
+    _check_lang(lang)
+    parts = path.split(".")
+    if parts[-1] in ("mean", "value", "cv"):
+        parts = parts[:-1]
+    if parts[:3] == ["demand", "window", "categories"] and len(parts) >= 5:
+        name = (categories or {}).get(parts[3], parts[3])
+        return f"{label('demand.window.service_min', lang)}{'：' if lang == 'zh' else ': '}{name}"
+    key = ".".join(parts)
+    if key in LABELS:
+        return label(key, lang)
+    if parts[0] == "districts" and len(parts) >= 2:
+        generic = ".".join("*" if i % 2 == 1 else p for i, p in enumerate(parts))
+        field = parts[-1]
+        text = LABELS.get(generic) or LABELS.get(field)
+        if text is not None:
+            site = "/".join(p for i, p in enumerate(parts[:-1]) if i % 2 == 1)
+            what = text[0] if lang == "zh" else text[1]
+            return what if "*" in site else f"{site} {what}"
+    return path
 
 
 def chinese_characters() -> str:

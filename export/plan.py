@@ -1,24 +1,28 @@
 """A plan as tables and files: the allocation table, the curves, plan.json, CSV and XLSX.
 
 Column layouts are those of docs/interfaces.md. CSV files are UTF-8 with a byte-order mark so
-that spreadsheet programs show Chinese; the XLSX stores numbers as numbers, has a Chinese header row
-above the English one, frozen headers and an autofilter. Every file is written to a temporary name
-and renamed into place (:mod:`export.files`); existing files are replaced only when asked.
+that spreadsheet programs show Chinese, numbers at a fixed precision (:func:`csv_bytes`). The XLSX
+(:func:`xlsx_bytes`, written by :mod:`export.xlsx` in time linear in the rows) opens on a summary
+sheet of totals; each table sheet stores numbers as numbers with a format per column, has a header
+row in the reader's language above the column ids, today / plan / change columns, frozen headers
+and an autofilter, and no totals row. Every file is written to a temporary name and renamed into
+place (:mod:`export.files`); existing files are replaced only when asked.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import math
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from jiedao.export.files import atomic_write_many, dumps_json
+from jiedao.export.format import csv_number
+from jiedao.export.xlsx import MAX_ROWS as EXCEL_MAX_ROWS
 from jiedao.planning.plan import Plan
 
 if TYPE_CHECKING:
@@ -278,79 +282,194 @@ def _round(value: float | None, digits: int = 6) -> float | None:
 
 
 def csv_bytes(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
+    """UTF-8 CSV with a byte-order mark; numbers at the precision of
+    :func:`jiedao.export.format.csv_number` (at most 6 decimals, never exponent notation)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow({k: ("" if row[k] is None else row[k]) for k in columns})
+        writer.writerow([csv_number(row[k]) for k in columns])
     return buffer.getvalue().encode("utf-8-sig")
 
 
+# XLSX: (change column, today's column, the plan's column); a change column is added after the
+# plan's where the sheet has both (funds change against today's funds where the table has them,
+# else against the standard funds)
+CHANGES = (
+    ("posts_change", "posts_current", "posts_proposed"),
+    ("funds_change_yuan", "funds_current_yuan", "funds_proposed_yuan"),
+    ("funds_change_yuan", "funds_standard_yuan", "funds_proposed_yuan"),
+    ("clerks_change", "clerks_current", "clerks_proposed"),
+)
+SHARE_COLUMNS = ("service_level", "planned_level", "target", "probability")
+XlsxSheet = tuple[str, tuple[str, ...], tuple[str, ...], list[dict[str, Any]]]
+
+
+def summed(column: str) -> bool:
+    """Columns whose total means something (the XLSX summary sheet adds them): counts of
+    households, posts and clerks, yuan and hours, and their changes."""
+    return (
+        column == "households"
+        or column.startswith(("posts_", "clerks_"))
+        or column.endswith(("_yuan", "_hours", "_change"))
+    ) and not column.endswith(("_level", "_share", "_ci95", "_low", "_high"))
+
+
+def number_format(column: str) -> str:
+    """The Excel number format a column's numbers are shown in: an interval's ends and
+    half-widths (``_low``, ``_high``, ``_ci95``) as the figure they belong to."""
+    for suffix in ("_ci95", "_low", "_high"):
+        if column.endswith(suffix) and column != suffix:
+            return number_format(column.removesuffix(suffix))
+    if column.endswith(("_change", "_change_yuan")):
+        return "+#,##0;-#,##0;0"
+    if column.endswith("_yuan"):
+        return "#,##0"
+    if column.endswith("_hours"):
+        return "#,##0.0"
+    if column in SHARE_COLUMNS or column.endswith(("_share", "_level", "utilisation")):
+        return "0.0%"
+    if column == "households" or column.startswith(("posts_", "clerks_")) or column == "rank":
+        return "#,##0"
+    if column in ("index", "draws"):
+        return "0"
+    if column == "staff":
+        return "0.0"
+    return "#,##0.00"
+
+
+def xlsx_layout(columns: tuple[str, ...]) -> list[tuple[str, str | None, str | None]]:
+    """(column, today, plan) in sheet order: the table's columns, each change column after
+    its plan column."""
+    out: list[tuple[str, str | None, str | None]] = []
+    added: set[str] = set()
+    for column in columns:
+        out.append((column, None, None))
+        for change, today, plan in CHANGES:
+            if plan == column and today in columns and change not in added:
+                out.append((change, today, plan))
+                added.add(change)
+    return out
+
+
 def xlsx_bytes(
-    sheets: list[tuple[str, tuple[str, ...], tuple[str, ...], list[dict[str, Any]]]],
+    sheets: list[XlsxSheet],
+    *,
+    lang: str = "zh",
+    summary: bool = True,
+    max_rows: int = EXCEL_MAX_ROWS,
+    labels: Callable[[str], str] | None = None,
 ) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    """The workbook: a summary sheet with the totals (when ``summary``), then each table.
 
-    book = Workbook()
-    book.remove(book.active)
+    A data sheet has a header row in ``lang`` (the Chinese names given, or English labels),
+    the column ids under it, then one row per record and nothing else (no totals row: a script
+    reads every row as a record). Numbers are numbers, with a format per column (counts, yuan
+    with separators, percentages), and today / plan / change columns where the table has today's
+    and the plan's figure. A table longer than a sheet holds (``max_rows``, Excel's 1,048,576)
+    continues on sheets named ``curves (2)``, ``curves (3)``... Same tables, same bytes.
+    ``labels(column)``, when given, makes the header row instead (already in ``lang``).
+    """
+    from jiedao.export.labels import label_or
+    from jiedao.export.xlsx import Column, Sheet, split_rows, write_workbook
+
+    out: list[Sheet] = []
+    totals: list[list[Any]] = []
     for title, columns, chinese, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append(list(chinese))
-        sheet.append(list(columns))
-        for cell in (*sheet[1], *sheet[2]):
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([row[k] for k in columns])
-            for cell in sheet[sheet.max_row]:
-                if cell.data_type == "f":  # text such as a name "=..." is data, never a formula
-                    cell.data_type = "s"
-        sheet.freeze_panes = "A3"
-        last = sheet.cell(row=2, column=len(columns)).column_letter
-        sheet.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
-        for index, name in enumerate(columns, start=1):
-            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
-                12, len(name) + 2
+        layout = xlsx_layout(columns)
+        zh = dict(zip(columns, chinese, strict=False))
+        header = [
+            labels(name)
+            if labels is not None
+            else zh.get(name) or label_or(name, "zh")
+            if lang == "zh"
+            else label_or(name, "en")
+            for name, _, _ in layout
+        ]
+        table = _xlsx_rows(rows, layout)
+        xcolumns = [
+            Column(
+                name, _format_of(name, [r[j] for r in table]), max(10.0, min(40.0, len(name) + 2.0))
             )
-    # same plan, same bytes: fixed document dates, and zip members dated 1980-01-01
-    book.properties.created = book.properties.modified = XLSX_DATE
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return _fixed_zip_dates(buffer.getvalue())
+            for j, (name, _, _) in enumerate(layout)
+        ]
+        parts = split_rows(table, max_rows - 2)
+        for k, part in enumerate(parts, start=1):
+            name = title if k == 1 else f"{title} ({k})"
+            out.append(Sheet(name, xcolumns, [header, [n for n, _, _ in layout]], part))
+        totals.append([title, "rows", label_or("rows", lang), len(rows), None])
+        for j, (name, _, _) in enumerate(layout):
+            if summed(name):
+                values = [r[j] for r in table if isinstance(r[j], int | float)]
+                total = sum(values)
+                if isinstance(total, float):
+                    total = round(total, 2)
+                wan = round(total / 10_000, 4) if name.endswith("_yuan") else None
+                totals.append([title, name, header[j], total, wan])
+    if summary:
+        keys = ("sheet", "column", "item", "total", "total_wan_yuan")
+        front = Sheet(
+            _summary_title(lang),
+            [
+                Column("sheet", "General", 14),
+                Column("column", "General", 24),
+                Column("item", "General", 24),
+                Column("total", "#,##0", 16),
+                Column("total_wan_yuan", "#,##0.0", 16),
+            ],
+            [[label_or(k, lang) for k in keys], list(keys)],
+            totals,
+        )
+        out.insert(0, front)
+    return write_workbook(out)
 
 
-XLSX_DATE = dt.datetime(2000, 1, 1)
-
-
-def _fixed_zip_dates(data: bytes) -> bytes:
-    import zipfile
-
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+def _format_of(column: str, values: list[Any]) -> str:
+    """The column's number format; whole numbers where the default would show decimals."""
+    chosen = number_format(column)
+    numbers = [v for v in values if v is not None]
+    if (
+        chosen == "#,##0.00"
+        and numbers
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in numbers)
     ):
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = info.external_attr
-            payload = source.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                payload = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>2000-01-01T00:00:00Z\g<2>",
-                    payload,
-                )
-            target.writestr(member, payload)
-    return out.getvalue()
+        return "#,##0"
+    return chosen
+
+
+def _summary_title(lang: str) -> str:
+    return "汇总" if lang == "zh" else "summary"
+
+
+def _xlsx_rows(
+    rows: list[dict[str, Any]], layout: list[tuple[str, str | None, str | None]]
+) -> list[list[Any]]:
+    """The sheet's cells: the table's values, and each change as the plan's less today's."""
+    names = [name for name, _, _ in layout]
+    changes = [
+        (j, names.index(today), names.index(plan))
+        for j, (_, today, plan) in enumerate(layout)
+        if today is not None and plan is not None
+    ]
+    table = []
+    for row in rows:
+        values = [row.get(name) for name in names]
+        for j, today_at, plan_at in changes:
+            a, b = values[today_at], values[plan_at]
+            if isinstance(a, int | float) and isinstance(b, int | float):
+                change = b - a
+                values[j] = round(change, 2) if isinstance(change, float) else change
+        table.append(values)
+    return table
 
 
 def existing(out: Path, names: tuple[str, ...] = FILES) -> list[str]:
     return [n for n in names if (out / n).exists()]
 
 
-def write_plan(plan: Plan, out: Path) -> list[Path]:
-    """Write the plan's files into ``out``, each atomically (windows.csv where windows pool)."""
+def write_plan(plan: Plan, out: Path, lang: str = "zh") -> list[Path]:
+    """Write the plan's files into ``out``, each atomically (windows.csv where windows pool);
+    ``lang`` is the language of the XLSX's header row."""
     from jiedao.export.documents import plan_document
 
     out.mkdir(parents=True, exist_ok=True)
@@ -366,7 +485,7 @@ def write_plan(plan: Plan, out: Path) -> list[Path]:
         sheets.append(("windows", WINDOW_COLUMNS, WINDOW_ZH, windows))
         files.append(("windows.csv", csv_bytes(WINDOW_COLUMNS, windows)))
     sheets.append(("curves", CURVE_COLUMNS, CURVE_ZH, curves))
-    files.append(("allocation.xlsx", xlsx_bytes(sheets)))
+    files.append(("allocation.xlsx", xlsx_bytes(sheets, lang=lang)))
     files.append(("plan.json", dumps_json(plan_document(plan)).encode("utf-8")))
     # every file is rendered and staged before any is renamed into place: an interrupted
     # plan leaves the old set of files or whole new ones, never a half-written one

@@ -115,11 +115,19 @@ def write_compare(comparison: Comparison, out: Path, lang: str) -> list[Path]:
 
 def sensitivity_charts(report: SensitivityReport, lang: str) -> list[tuple[str, Any]]:
     from jiedao.export import charts
-    from jiedao.export.labels import label
+    from jiedao.export.labels import label, parameter_label
 
     base = report.base.posts_required or 0
+    categories = {
+        key: (c.name_zh or c.name or key) if lang == "zh" else (c.name or key)
+        for key, c in report.scenario.demand.window.categories.items()
+    }
     tornado_rows = [
-        (row.label, (row.low.posts_required or 0) - base, (row.high.posts_required or 0) - base)
+        (
+            parameter_label(row.path, lang, categories),
+            (row.low.posts_required or 0) - base,
+            (row.high.posts_required or 0) - base,
+        )
         for row in report.rows
     ]
     frontier = [

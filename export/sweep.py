@@ -11,6 +11,12 @@
   points already there are skipped; a partial last line left by a crash is cut off and its point
   run again. Nothing is lost or duplicated, and an interrupted sweep (Ctrl-C) resumes.
 
+When every point is recorded, what a person reads is written from those records, all files staged
+and renamed together (:func:`write_results`): ``results.csv`` and ``results.xlsx``, one row per
+point with the varied values and the city's key figures with their 95% intervals
+(:data:`FIGURES`), and ``sweep-K.png`` / ``.svg``, the K-th varied field against those figures.
+No lock file is left: the lock is taken on the folder itself.
+
 The points themselves are run by :func:`jiedao.planning.sweep.run_sweep`, which hands each one
 to :meth:`SweepRecorder.record`.
 """
@@ -28,7 +34,7 @@ from types import TracebackType
 from typing import Any
 
 from jiedao.export.documents import simulate_document
-from jiedao.export.files import atomic_write_text, checkpoint, dumps_json
+from jiedao.export.files import atomic_write_many, atomic_write_text, checkpoint, dumps_json
 from jiedao.planning.sweep import SweepPoint
 from jiedao.scenarios import ScenarioError, Vary
 from jiedao.scenarios.model import Scenario
@@ -39,6 +45,10 @@ MANIFEST = "sweep.json"
 POINTS = "points.jsonl"
 # What a re-run must repeat. The scenario is matched by its contents, not by how it was named.
 ARGUMENTS = ("schema", "scenario_sha256", "base_overrides", "vary", "settings", "points")
+RESULTS = ("results.csv", "results.xlsx")
+# the key figures of the results table: per stream, its share within target (with the 95%
+# interval kept inside 0-1), its mean wait (in the stream's unit) and its utilisation
+STREAM_UNITS = (("window", "min"), ("grid", "min"), ("enforcement", "days"))
 
 
 def manifest(
@@ -146,8 +156,10 @@ def sweep_into(
     executor: Any = None,
     progress: Callable[[int], None] | None = None,
     simulate: Callable[[Scenario], Any] | None = None,
+    lang: str = "zh",
 ) -> dict[str, Any]:
-    """Run the sweep's points not yet recorded in ``out``, recording each as it finishes.
+    """Run the sweep's points not yet recorded in ``out``, recording each as it finishes, then
+    write the results table and charts (:func:`write_results`, labels in ``lang``).
 
     ``settings`` are the run options (``replications``, ``seed``, ``days``, ``warmup``,
     ``case_days``, ``case_warmup``; absent or ``None``: the scenario's); a re-run must repeat them.
@@ -174,7 +186,159 @@ def sweep_into(
             progress=progress,
             simulate=simulate,
         )
-        return recorder.summary(varies)
+        summary = recorder.summary(varies)
+        if len(summary["points"]) == summary["total"]:
+            summary["tables"] = write_results(out, summary["points"], varies, lang)
+        return summary
+
+
+# --- the results a person reads -------------------------------------------------------------------
+
+
+def figure_columns() -> tuple[str, ...]:
+    """The key figures' columns, per stream: share within target with its interval, mean wait
+    with its half-width, utilisation with its half-width."""
+    out: list[str] = []
+    for stream, unit in STREAM_UNITS:
+        share = f"{stream}_target_share"
+        wait = f"{stream}_wait_mean_{unit}"
+        use = f"{stream}_utilisation"
+        out += [share, f"{share}_low", f"{share}_high", wait, f"{wait}_ci95", use, f"{use}_ci95"]
+    return tuple(out)
+
+
+FIGURES = figure_columns()
+
+
+def results_columns(varies: Sequence[Vary]) -> tuple[str, ...]:
+    return ("index", "id", "label", *(v.path for v in varies), *FIGURES)
+
+
+def _city(record: dict[str, Any], stream: str) -> dict[str, Any]:
+    for entry in record["result"]["results"]:
+        if entry["level"] == "city" and entry["stream"] == stream:
+            return dict(entry["metrics"])
+    return {}
+
+
+def _estimate(metrics: dict[str, Any], name: str) -> tuple[float | None, float | None]:
+    item = metrics.get(name) or {}
+    mean, half = item.get("mean"), item.get("ci95")
+    return (
+        None if mean is None else float(mean),
+        None if half is None else float(half),
+    )
+
+
+def results_rows(records: Sequence[dict[str, Any]], varies: Sequence[Vary]) -> list[dict[str, Any]]:
+    """One row per recorded point, in factorial order: its varied values and key figures."""
+    rows = []
+    for record in sorted(records, key=lambda r: r["index"]):
+        row: dict[str, Any] = {
+            "index": record["index"],
+            "id": record["id"],
+            "label": record["label"],
+        }
+        row.update({v.path: record["point"].get(v.path) for v in varies})
+        for stream, unit in STREAM_UNITS:
+            metrics = _city(record, stream)
+            share, half = _estimate(metrics, "target_share")
+            low = high = None
+            if share is not None:
+                h = half or 0.0
+                low, high = max(0.0, share - h), min(1.0, share + h)
+            wait, wait_half = _estimate(metrics, f"wait_mean_{unit}")
+            use, use_half = _estimate(metrics, "utilisation")
+            row.update(
+                {
+                    f"{stream}_target_share": share,
+                    f"{stream}_target_share_low": _rounded(low),
+                    f"{stream}_target_share_high": _rounded(high),
+                    f"{stream}_wait_mean_{unit}": wait,
+                    f"{stream}_wait_mean_{unit}_ci95": wait_half,
+                    f"{stream}_utilisation": use,
+                    f"{stream}_utilisation_ci95": use_half,
+                }
+            )
+        rows.append(row)
+    return rows
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def _figure_label(column: str, lang: str) -> str:
+    from jiedao.export.labels import label, label_or
+
+    for stream, _ in STREAM_UNITS:
+        if column.startswith(stream + "_"):
+            rest = column[len(stream) + 1 :]
+            suffix = ""
+            for end, key in (("_low", "low95"), ("_high", "high95"), ("_ci95", "ci95")):
+                if rest.endswith(end):
+                    rest, suffix = rest[: -len(end)], " " + label(key, lang)
+            return f"{label_or(stream, lang)} {label_or(rest, lang)}{suffix}"
+    return label_or(column, lang)
+
+
+def results_charts(
+    rows: Sequence[dict[str, Any]], varies: Sequence[Vary], lang: str
+) -> list[tuple[str, Any]]:
+    """Per varied field, a chart of it against the share within target and the mean wait of
+    each stream, a line per combination of the other fields' values."""
+    from jiedao.export.charts import sweep_chart
+    from jiedao.export.labels import parameter_label
+
+    charts = []
+    for k, vary in enumerate(varies, start=1):
+        others = [v.path for v in varies if v.path != vary.path]
+        panels = []
+        for stream, unit in STREAM_UNITS:
+            for column, share in (
+                (f"{stream}_target_share", True),
+                (f"{stream}_wait_mean_{unit}", False),
+            ):
+                if all(r[column] is None for r in rows):
+                    continue
+                groups: dict[str, list[tuple[Any, Any, Any, Any]]] = {}
+                for r in rows:
+                    name = ", ".join(f"{parameter_label(o, lang)}={r[o]}" for o in others) or "-"
+                    if share:
+                        low, high = r[f"{column}_low"], r[f"{column}_high"]
+                    else:
+                        half = r[f"{column}_ci95"] or 0.0
+                        mean = r[column]
+                        low = None if mean is None else max(0.0, mean - half)
+                        high = None if mean is None else mean + half
+                    groups.setdefault(name, []).append((r[vary.path], r[column], low, high))
+                panels.append((_figure_label(column, lang), share, list(groups.items())))
+        charts.append((f"sweep-{k}", sweep_chart(parameter_label(vary.path, lang), panels, lang)))
+    return charts
+
+
+def write_results(
+    out: Path, records: Sequence[dict[str, Any]], varies: Sequence[Vary], lang: str = "zh"
+) -> list[str]:
+    """``results.csv``, ``results.xlsx`` and a chart per varied field, staged and renamed
+    together; returns the names written."""
+    from jiedao.export.charts import render
+    from jiedao.export.labels import parameter_label
+    from jiedao.export.plan import csv_bytes, xlsx_bytes
+
+    columns = results_columns(varies)
+    rows = results_rows(records, varies)
+    varied = {v.path for v in varies}
+
+    def header(column: str) -> str:
+        return parameter_label(column, lang) if column in varied else _figure_label(column, lang)
+
+    book = xlsx_bytes([("points", columns, (), rows)], lang=lang, summary=False, labels=header)
+    files = [(RESULTS[0], csv_bytes(columns, rows)), (RESULTS[1], book)]
+    for stem, figure in results_charts(rows, varies, lang):
+        files += [(f"{stem}.png", render(figure, "png")), (f"{stem}.svg", render(figure, "svg"))]
+    atomic_write_many([(Path(out) / name, data) for name, data in files])
+    return [name for name, _ in files]
 
 
 def read_points(out_dir: Path) -> list[dict[str, Any]]:

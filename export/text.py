@@ -1,6 +1,9 @@
 """What the terminal shows: one renderer per command, reading the frozen results.
 
-Each ``render_*`` returns the text the command prints; the CLI only echoes it. Tables are laid out
+Each ``render_*`` returns the text the command prints, in ``lang`` ("zh" or "en": every label,
+header, parameter name and category value); the CLI only echoes it. Numbers are formatted by
+:mod:`jiedao.export.format` (shares in percent with one decimal and their ranges inside 0-100%,
+money with separators and 万元, durations with their unit, never a raw float); tables are laid out
 by :func:`jiedao.export.table.format_table`.
 """
 
@@ -11,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from jiedao.export import format as fmt
+from jiedao.export.labels import label, label_or, parameter_label
 from jiedao.export.table import format_table
 from jiedao.planning.compare import Comparison
 from jiedao.planning.plan import Plan
@@ -19,11 +24,6 @@ from jiedao.scenarios.model import Scenario
 from jiedao.scenarios.summary import ScenarioSummary
 from jiedao.sim.run import STREAMS, Results, summarise
 
-STREAM_LABEL = {
-    "window": "window 便民服务窗口",
-    "grid": "grid 网格",
-    "enforcement": "enforcement 综合执法",
-}
 WAIT_UNIT = {"window": "min", "grid": "min", "enforcement": "days"}
 COMPARE_METRICS = (
     "target_share",
@@ -37,6 +37,28 @@ COMPARE_METRICS = (
     "utilisation",
     "overtime_h_per_worker_week",
 )
+UNIT_ZH = {"min": "分钟", "h": "小时", "days": "天"}
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    """The sentence in the reader's language."""
+    return zh if lang == "zh" else en
+
+
+def _unit(unit: str, lang: str) -> str:
+    return UNIT_ZH.get(unit, unit) if lang == "zh" else unit
+
+
+def _yes_no(value: bool | None, lang: str) -> str:
+    if value is None:
+        return fmt.NA
+    if lang == "zh":
+        return label("yes", lang) if value else label("no", lang)
+    return "yes" if value else "NO"
+
+
+def _stream(stream: str, lang: str) -> str:
+    return label_or(stream, lang)
 
 
 # --- overrides ------------------------------------------------------------------------------------
@@ -63,34 +85,58 @@ def _value_text(value: Any) -> str:
 # --- scenario show --------------------------------------------------------------------------------
 
 
-def render_summary(summary: ScenarioSummary) -> str:
+def render_summary(summary: ScenarioSummary, lang: str = "zh") -> str:
     scenario = summary.scenario
     budget = scenario.budget
     targets = scenario.targets
-    fund_pool = (
-        f" (pool ¥{budget.fund_pool_yuan:,.0f})" if budget.fund_pool_yuan is not None else ""
-    )
-    lines = [
-        f"Scenario {scenario.name} {scenario.name_zh} ({scenario.source})",
-        f"  {len(scenario.districts)} districts, {len(summary.streets)} streets (街道), "
-        f"{len(summary.communities)} communities (社区), {scenario.households:,} households, "
-        f"{summary.grids} grids (网格)",
-        f"  staff: {summary.windows} window clerks (便民服务窗口), "
-        f"{summary.enforcement_officers} enforcement officers (综合执法), "
-        f"{summary.posts} social-worker posts (社工岗)",
-        f"  budget: posts pool {budget.posts_pool} x ¥{budget.post_cost_yuan:,.0f}/year = "
-        f"¥{summary.posts_cost_yuan:,.0f}; community funds ¥{summary.funds_yuan:,.0f}/year"
-        + fund_pool,
-        f"  targets: window {targets.window.share:.0%} wait <= "
-        f"{targets.window.max_wait_min:g} min; grid: {targets.grid.urgent_target:.0%} of urgent "
-        f"events answered <= {targets.grid.urgent_response_h:g} h and "
-        f"{targets.grid.ordinary_target:.0%} of ordinary ones closed <= "
-        f"{targets.grid.ordinary_close_days:g} {targets.grid.days} days; enforcement "
-        f"{targets.enforcement.share:.0%} closed <= {targets.enforcement.close_days:g} "
-        f"{targets.enforcement.days} days",
-        *_access_lines(summary),
-        "",
-    ]
+    n_districts, n_streets = len(scenario.districts), len(summary.streets)
+    n_communities = len(summary.communities)
+    pool = budget.fund_pool_yuan
+    t_w, t_g, t_e = targets.window, targets.grid, targets.enforcement
+    if lang == "zh":
+        days = {"working": "个工作日", "calendar": "天"}
+        lines = [
+            f"方案 {scenario.name} {scenario.name_zh}（{scenario.source}）",
+            f"  {n_districts}个区县，{n_streets}个街道，{n_communities}个社区，"
+            f"{fmt.count(scenario.households)}户，{fmt.count(summary.grids)}个网格",
+            f"  人员：窗口人员{fmt.count(summary.windows)}名，综合执法人员"
+            f"{fmt.count(summary.enforcement_officers)}名，社工岗{fmt.count(summary.posts)}个",
+            f"  预算：社工岗总量{fmt.count(budget.posts_pool)}个 × 每岗每年"
+            f"{fmt.yuan(budget.post_cost_yuan)} = {fmt.money(summary.posts_cost_yuan)}；"
+            f"社区经费每年{fmt.money(summary.funds_yuan)}"
+            + (f"；经费总额{fmt.money(pool)}" if pool is not None else ""),
+            f"  目标：窗口{fmt.pct(t_w.share)}的办事群众等待不超过{fmt.figure(t_w.max_wait_min)}"
+            f"分钟；网格：{fmt.pct(t_g.urgent_target)}的紧急事件{fmt.figure(t_g.urgent_response_h)}"
+            f"小时内到场，{fmt.pct(t_g.ordinary_target)}的普通事件"
+            f"{fmt.figure(t_g.ordinary_close_days)}{days[t_g.days]}内办结；综合执法"
+            f"{fmt.pct(t_e.share)}的案件{fmt.figure(t_e.close_days)}{days[t_e.days]}内办结",
+            *_access_lines(summary, lang),
+            "",
+        ]
+    else:
+        lines = [
+            f"Scenario {scenario.name} {scenario.name_zh} ({scenario.source})",
+            f"  {fmt.plural(n_districts, 'district', 'districts')}, "
+            f"{fmt.plural(n_streets, 'street', 'streets')} (街道), "
+            f"{fmt.plural(n_communities, 'community', 'communities')} (社区), "
+            f"{fmt.count(scenario.households)} households, {fmt.count(summary.grids)} grids (网格)",
+            f"  staff: {fmt.count(summary.windows)} window clerks (便民服务窗口), "
+            f"{fmt.count(summary.enforcement_officers)} enforcement officers (综合执法), "
+            f"{fmt.count(summary.posts)} social-worker posts (社工岗)",
+            f"  budget: posts pool {fmt.count(budget.posts_pool)} x "
+            f"{fmt.yuan(budget.post_cost_yuan)} a year = "
+            f"{fmt.money(summary.posts_cost_yuan, lang)}; "
+            f"community funds {fmt.money(summary.funds_yuan, lang)} a year"
+            + (f" (pool {fmt.money(pool, lang)})" if pool is not None else ""),
+            f"  targets: window {fmt.pct(t_w.share)} wait <= {fmt.figure(t_w.max_wait_min)} min; "
+            f"grid: {fmt.pct(t_g.urgent_target)} of urgent events answered on site <= "
+            f"{fmt.figure(t_g.urgent_response_h)} h and {fmt.pct(t_g.ordinary_target)} of "
+            f"ordinary ones closed <= {fmt.figure(t_g.ordinary_close_days)} {t_g.days} days; "
+            f"enforcement {fmt.pct(t_e.share)} closed <= {fmt.figure(t_e.close_days)} "
+            f"{t_e.days} days",
+            *_access_lines(summary, lang),
+            "",
+        ]
     rows = [
         [
             s.site,
@@ -101,126 +147,132 @@ def render_summary(summary: ScenarioSummary) -> str:
             s.windows,
             s.enforcement_officers,
             s.posts,
-            s.funds_yuan,
+            fmt.yuan(s.funds_yuan),
         ]
         for s in summary.streets
     ]
-    headers = [
-        "street",
-        "name",
-        "communities",
-        "households",
-        "grids",
-        "windows",
-        "officers",
-        "posts",
-        "funds (yuan)",
-    ]
+    keys = ("street", "name", "communities", "households", "grids", "windows", "officers", "posts")
+    headers = [label(k, lang) for k in keys] + [label("funds_yuan", lang)]
     lines.append(format_table(headers, rows))
     return "\n".join(lines)
 
 
-def _access_lines(summary: ScenarioSummary) -> list[str]:
+PLACE = {
+    "community": ("社区工作站（代办）", "community station (代办)"),
+    "street": ("街道便民服务中心", "street centre"),
+    "district": ("区政务服务大厅", "district hall"),
+}
+
+
+def _access_lines(summary: ScenarioSummary, lang: str) -> list[str]:
+    """Where each matter is taken (and done), the mean travel times and the value of time."""
     scenario = summary.scenario
-    categories = scenario.demand.window.categories
-    where: dict[str, list[str]] = {}
-    for key, c in categories.items():
-        done = "" if c.completed_at == c.taken_at else f" (done at {c.completed_at})"
-        where.setdefault(c.taken_at, []).append(f"{key}{done}")
-    label = {"community": "community station (代办)", "street": "street centre",
-             "district": "district hall"}
-    matters = "; ".join(f"{label[k]}: {', '.join(v)}" for k, v in where.items())
     communities = summary.communities
     if not communities:
         return []
+    where: dict[str, list[str]] = {}
+    for key, c in scenario.demand.window.categories.items():
+        name = (c.name_zh or key) if lang == "zh" else key
+        done = (
+            ""
+            if c.completed_at == c.taken_at
+            else _t(lang, f"（在{PLACE[c.completed_at][0]}办结）", f" (done at {c.completed_at})")
+        )
+        where.setdefault(c.taken_at, []).append(f"{name}{done}")
     n = len(communities)
-    bases = sorted({b for c in communities for b in c.travel_basis})
-    mean = [sum(getattr(c, f"{w}_travel_min") for c in communities) / n
-            for w in ("station", "street", "district")]
+    mean = [
+        sum(getattr(c, f"{w}_travel_min") for c in communities) / n
+        for w in ("station", "street", "district")
+    ]
+    bases = ", ".join(sorted({b for c in communities for b in c.travel_basis}))
     halls = sum(1 for s in summary.streets if s.hall)
+    vot = fmt.yuan(scenario.access.value_of_time_yuan_per_h)
+    if lang == "zh":
+        matters = "；".join(f"{PLACE[k][0]}：{'、'.join(v)}" for k, v in where.items())
+        return [
+            f"  事项受理地点：{matters}",
+            f"  单程出行时间（各社区平均）：社区工作站{fmt.number(mean[0], 1)}分钟，街道中心"
+            f"{fmt.number(mean[1], 1)}分钟，区政务大厅{fmt.number(mean[2], 1)}分钟（{bases}）；"
+            f"区政务大厅{halls}个；群众时间按每小时{vot}计",
+        ]
+    matters = "; ".join(f"{PLACE[k][1]}: {', '.join(v)}" for k, v in where.items())
     return [
         f"  matters taken at: {matters}",
-        f"  travel one way, mean over communities: station {mean[0]:.1f} min, street centre "
-        f"{mean[1]:.1f} min, district hall {mean[2]:.1f} min ({', '.join(bases)}); "
-        f"{halls} district halls; residents' time ¥{scenario.access.value_of_time_yuan_per_h:g}/h",
+        f"  travel one way, mean over communities: station {fmt.number(mean[0], 1)} min, street "
+        f"centre {fmt.number(mean[1], 1)} min, district hall {fmt.number(mean[2], 1)} min "
+        f"({bases}); {halls} district halls; residents' time at {vot} an hour",
     ]
 
 
 # --- simulate -------------------------------------------------------------------------------------
 
 
-def _pm(
-    results: Results,
-    site: str,
-    stream: str,
-    name: str,
-    fmt: str = "{:.1f}",
-    values: np.ndarray | None = None,
-) -> str:
-    mean, half = results.metric(site, stream, name) if values is None else summarise(values)
-    if mean != mean:
-        return "n/a"
-    text = fmt.format(mean)
-    return text if half != half else f"{text} ± {fmt.format(half)}"
+def _site_share(results: Results, site: str, stream: str, name: str) -> str:
+    mean, half = results.metric(site, stream, name)
+    if name == "utilisation":  # busy over on-duty time: overtime can lift it past 100%
+        return fmt.ratio_pm(mean, half)
+    return fmt.share_range(mean, half)
 
 
-def render_simulation(results: Results, worst: int = 10) -> str:
+def _site_duration(results: Results, site: str, stream: str, name: str, unit: str) -> str:
+    mean, half = results.metric(site, stream, name)
+    return fmt.duration(mean, unit, half)
+
+
+def _site_count(results: Results, site: str, stream: str, name: str) -> str:
+    mean, half = results.metric(site, stream, name)
+    if fmt.missing(mean):
+        return fmt.NA
+    return fmt.count(mean) + ("" if fmt.missing(half) else f" ± {fmt.count(half)}")
+
+
+def render_simulation(results: Results, worst: int = 10, lang: str = "zh") -> str:
     h = results.horizon
-    lines = [
-        f"Scenario {results.scenario.name}: {results.replications} replications, seed "
-        f"{results.seed}; windows {h.days} days (warm-up {h.warmup_days}), grids and enforcement "
-        f"{h.case_days} days (warm-up {h.case_warmup_days}); {results.residents:,} residents "
-        f"simulated in {results.runtime_s:.1f} s",
-        "",
-    ]
+    if lang == "zh":
+        head = (
+            f"方案 {results.scenario.name}：{results.replications}次重复，随机种子{results.seed}；"
+            f"窗口模拟{h.days}天（预热{h.warmup_days}天），网格与综合执法模拟{h.case_days}天"
+            f"（预热{h.case_warmup_days}天）；共模拟{fmt.count(results.residents)}人次，用时"
+            f"{fmt.number(results.runtime_s, 1)}秒。数字为模拟期内的数值（不是全年），"
+            "均值 ± 95%置信半宽，达标率后为95%区间"
+        )
+    else:
+        head = (
+            f"Scenario {results.scenario.name}: {results.replications} replications, seed "
+            f"{results.seed}; windows {h.days} days (warm-up {h.warmup_days}), grids and "
+            f"enforcement {h.case_days} days (warm-up {h.case_warmup_days}); "
+            f"{fmt.count(results.residents)} residents simulated in "
+            f"{fmt.number(results.runtime_s, 1)} s. Figures are for the simulated days, not a "
+            "year: mean ± 95% half-width, shares with their 95% range"
+        )
+    lines = [head, ""]
     rows = []
     for stream in STREAMS:
         if ("city", stream) not in results.values:
             continue
         unit = WAIT_UNIT[stream]
+        shown = _unit(unit, lang)
         rows.append(
             [
-                STREAM_LABEL[stream],
-                _pm(results, "city", stream, "arrivals", "{:,.0f}"),
-                _pm(results, "city", stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
-                _pm(results, "city", stream, f"wait_p90_{unit}", "{:.2f}") + f" {unit}",
-                _pm(results, "city", stream, "target_share", "{:.1%}"),
-                _pm(results, "city", stream, "utilisation", "{:.1%}"),
-                _pm(results, "city", stream, "abandoned", "{:,.0f}"),
+                _stream(stream, lang),
+                _site_count(results, "city", stream, "arrivals"),
+                _site_duration(results, "city", stream, f"wait_mean_{unit}", shown),
+                _site_duration(results, "city", stream, f"wait_p90_{unit}", shown),
+                _site_share(results, "city", stream, "target_share"),
+                _site_share(results, "city", stream, "utilisation"),
+                _site_count(results, "city", stream, "abandoned"),
             ]
         )
+    keys = ("city_stream", "arrivals", "wait_mean", "wait_p90", "target_met_share")
     lines.append(
         format_table(
-            [
-                "city: stream",
-                "arrivals",
-                "wait mean",
-                "wait p90",
-                "target met",
-                "utilisation",
-                "abandoned",
-            ],
+            [label(k, lang) for k in keys] + [label("utilisation", lang), label("abandoned", lang)],
             rows,
         )
     )
-    city = results.costs.get("city")
-    if city is not None:
-        parts = {
-            name: _pm(results, "", "", name, "{:.2f}", city[name])
-            for name in ("whole_cost_min", "travel_min", "wait_min", "service_min")
-        }
-        lines.append(
-            f"resident's whole cost of window matters: {parts['whole_cost_min']} min a matter "
-            f"(travel {parts['travel_min']}, waiting {parts['wait_min']}, service "
-            f"{parts['service_min']}); "
-            + _pm(results, "", "", "trips_per_matter", "{:.3f}", city["trips_per_matter"])
-            + " trips a matter; residents' time "
-            + _pm(results, "", "", "whole_cost_yuan_per_year", "¥{:,.0f}",
-                  city["whole_cost_yuan_per_year"])
-            + " a year (a social cost, not in the budget)"
-        )
+    lines += _whole_cost_lines(results, lang)
     if ("city", "grid") in results.values:
-        lines += ["", grid_classes(results)]
+        lines += ["", grid_classes(results, lang)]
     ranked = []
     for (site, stream), metrics in results.values.items():
         if results.levels[site] in ("street", "community"):
@@ -239,68 +291,104 @@ def render_simulation(results: Results, worst: int = 10) -> str:
             rows.append(
                 [
                     site,
-                    results.levels[site],
-                    stream,
-                    _pm(results, site, stream, "target_share", "{:.1%}"),
-                    _pm(results, site, stream, f"wait_mean_{unit}", "{:.2f}") + f" {unit}",
-                    _pm(results, site, stream, "utilisation", "{:.1%}"),
+                    label_or(results.levels[site], lang),
+                    _stream(stream, lang),
+                    _site_share(results, site, stream, "target_share"),
+                    _site_duration(results, site, stream, f"wait_mean_{unit}", _unit(unit, lang)),
+                    _site_share(results, site, stream, "utilisation"),
                 ]
             )
-        lines += [
-            "",
-            format_table(
-                ["worst sites", "level", "stream", "target met", "wait mean", "utilisation"], rows
-            ),
-        ]
+        worst_keys = ("worst_sites", "level", "stream", "target_met_share", "wait_mean")
+        headers = [label(k, lang) for k in worst_keys] + [label("utilisation", lang)]
+        lines += ["", format_table(headers, rows)]
     return "\n".join(lines)
 
 
-def grid_classes(results: Results) -> str:
+def _values_pm(values: np.ndarray, decimals: int | None = None, unit: str = "") -> str:
+    mean, half = summarise(values)
+    return fmt.pm(mean, half, decimals, unit=unit)
+
+
+def _whole_cost_lines(results: Results, lang: str) -> list[str]:
+    """The resident's whole cost of window matters at city level (a social cost)."""
+    city = results.costs.get("city")
+    if city is None:
+        return []
+    minutes = _unit("min", lang)
+    part = {
+        name: _values_pm(city[name], 2, minutes)
+        for name in ("whole_cost_min", "travel_min", "wait_min", "service_min")
+    }
+    trips = _values_pm(city["trips_per_matter"], 3)
+    mean, half = summarise(city["whole_cost_yuan_per_year"])
+    year = fmt.money(mean, lang) + ("" if fmt.missing(half) else f" ± {fmt.money(half, lang)}")
+    return [
+        _t(
+            lang,
+            f"群众办事的全部时间成本：每件{part['whole_cost_min']}（出行{part['travel_min']}，"
+            f"排队{part['wait_min']}，办理{part['service_min']}）；每件{trips}趟；群众时间每年"
+            f"{year}（社会成本，不计入预算）",
+            f"resident's whole cost of window matters: {part['whole_cost_min']} a matter "
+            f"(travel {part['travel_min']}, waiting {part['wait_min']}, service "
+            f"{part['service_min']}); {trips} trips a matter; residents' time {year} a year "
+            "(a social cost, not in the budget)",
+        )
+    ]
+
+
+def grid_classes(results: Results, lang: str = "zh") -> str:
     """Urgent and ordinary grid events apart, with overtime and on-call hours (city level)."""
     target = results.scenario.targets.grid
-    days = "working days" if target.days == "working" else "days"
+    days = _t(lang, "个工作日", "working days") if target.days == "working" else _unit("days", lang)
+    ordinary = results.per_replication("city", "grid", "arrivals") - results.per_replication(
+        "city", "grid", "urgent_arrivals"
+    )
     rows = [
         [
-            "urgent 紧急",
-            _pm(results, "city", "grid", "urgent_arrivals", "{:,.0f}"),
-            f"on site <= {target.urgent_response_h:g} h",
-            _pm(results, "city", "grid", "urgent_target_share", "{:.1%}"),
-            f"{target.urgent_target:.0%}",
-            _pm(results, "city", "grid", "urgent_response_p90_min", "{:.1f}") + " min",
+            _t(lang, "紧急", "urgent"),
+            _site_count(results, "city", "grid", "urgent_arrivals"),
+            _t(
+                lang,
+                f"{fmt.figure(target.urgent_response_h)}小时内到场",
+                f"on site <= {fmt.figure(target.urgent_response_h)} h",
+            ),
+            _site_share(results, "city", "grid", "urgent_target_share"),
+            fmt.pct(target.urgent_target),
+            _site_duration(results, "city", "grid", "urgent_response_p90_min", _unit("min", lang)),
         ],
         [
-            "ordinary 一般",
-            _ordinary_arrivals(results),
-            f"closed <= {target.ordinary_close_days:g} {days}",
-            _pm(results, "city", "grid", "ordinary_target_share", "{:.1%}"),
-            f"{target.ordinary_target:.0%}",
-            _pm(results, "city", "grid", "ordinary_close_p90_days", "{:.2f}") + " days",
+            _t(lang, "一般", "ordinary"),
+            fmt.count(float(np.mean(ordinary))),
+            _t(
+                lang,
+                f"{fmt.figure(target.ordinary_close_days)}{days}内办结",
+                f"closed <= {fmt.figure(target.ordinary_close_days)} {days}",
+            ),
+            _site_share(results, "city", "grid", "ordinary_target_share"),
+            fmt.pct(target.ordinary_target),
+            _site_duration(results, "city", "grid", "ordinary_close_p90_days", _unit("days", lang)),
         ],
     ]
-    table = format_table(
-        ["city: grid events", "arrivals", "target", "met", "target share", "p90"], rows
-    )
+    headers = _t(lang, "全市网格事件|事件数|目标|达标|目标达标率|90%分位", "city: grid events|"
+                 "arrivals|target|met|target share|p90").split("|")  # fmt: skip
+    overtime = _site_duration(results, "city", "grid", "overtime_h_per_worker_week", "h")
+    clerks = _site_duration(results, "city", "window", "overtime_h_per_worker_week", "h")
+    on_call = _site_count(results, "city", "grid", "on_call_h")
+    duty = fmt.number(results.metric("city", "grid", "duty_workers")[0], 1)
+    staff = fmt.number(results.metric("city", "grid", "grid_staff")[0], 1)
+    allowed = fmt.figure(results.scenario.overtime.grid_h_per_worker_day)
     return (
-        table
-        + "\n  grid workers: overtime "
-        + _pm(results, "city", "grid", "overtime_h_per_worker_week", "{:.2f}")
-        + " h per worker per week (allowed "
-        + f"{results.scenario.overtime.grid_h_per_worker_day:g} h a day); on-call "
-        + _pm(results, "city", "grid", "on_call_h", "{:,.0f}")
-        + " h; duties take "
-        + f"{results.metric('city', 'grid', 'duty_workers')[0]:,.1f}"
-        + " of "
-        + f"{results.metric('city', 'grid', 'grid_staff')[0]:,.1f}"
-        + " grid staff-equivalents; window clerks: overtime "
-        + _pm(results, "city", "window", "overtime_h_per_worker_week", "{:.2f}")
-        + " h per clerk per week"
+        format_table(headers, rows)
+        + "\n"
+        + _t(
+            lang,
+            f"  网格员：每人每周加班{overtime}（每天最多{allowed}小时）；值班{on_call}小时；"
+            f"日常职责占用{staff}个网格人员当量中的{duty}个；窗口人员：每人每周加班{clerks}",
+            f"  grid workers: overtime {overtime} per worker per week (allowed {allowed} h a "
+            f"day); on-call {on_call} h; duties take {duty} of {staff} grid staff-equivalents; "
+            f"window clerks: overtime {clerks} per clerk per week",
+        )
     )
-
-
-def _ordinary_arrivals(results: Results) -> str:
-    total = results.per_replication("city", "grid", "arrivals")
-    urgent = results.per_replication("city", "grid", "urgent_arrivals")
-    return f"{float(np.mean(total - urgent)):,.0f}"
 
 
 # --- compare --------------------------------------------------------------------------------------
@@ -310,86 +398,90 @@ def compare_table_rows(
     comparison: Comparison,
     metrics: Sequence[str] = COMPARE_METRICS,
     level: str | None = "city",
+    lang: str = "en",
 ) -> tuple[list[str], list[list[str]]]:
     """Headers and rows: one row per site, stream and metric (in ``metrics`` order) at ``level``.
 
-    Columns: site, stream, metric, each scenario's ``mean ± ci95``, then per scenario after the
-    first its difference from the first and whether it is significant (``yes``/``no``, ``n/a``
-    with one replication). Shares are shown in percent, their differences in percentage points.
+    Columns: site, stream, metric (labels in ``lang``), each scenario's value (a share with its
+    95% range inside 0-100%, another figure ``mean ± ci95`` with its unit), then per scenario
+    after the first its difference from the first and whether it is significant (``yes``/``no``,
+    ``n/a`` with one replication). Differences of shares are in percentage points.
     """
     names = list(comparison.names)
     baseline, others = names[0], names[1:]
-    headers = ["site", "stream", "metric", *names]
+    headers = [label("site", lang), label("stream", lang), label("metric", lang), *names]
     for name in others:
-        headers += [f"{name} - {baseline}", "significant"]
+        headers += [f"{name} - {baseline}", label("significant", lang)]
     rows: list[list[str]] = []
     for site in comparison.at_level(level):
         for metric in metrics:
             item = site.metrics.get(metric)
             if item is None:
                 continue
-            row = [site.site, site.stream, metric]
+            row = [site.site, _stream(site.stream, lang), label_or(metric, lang)]
             for name in names:
                 value = item.values[name]
-                row.append(_format(metric, value.mean, value.ci95))
+                row.append(_format(metric, value.mean, value.ci95, lang=lang))
             for name in others:
                 diff = item.differences[name]
-                row.append(_format(metric, diff.mean, diff.ci95, signed=True))
+                row.append(_format(metric, diff.mean, diff.ci95, signed=True, lang=lang))
                 sig = diff.significant
-                row.append("n/a" if sig is None else "yes" if sig else "no")
+                row.append(fmt.NA if sig is None else label("yes" if sig else "no", lang))
             rows.append(row)
     return headers, rows
 
 
 COST_ROWS = (
-    ("whole_cost_min", "whole cost, min a matter"),
-    ("travel_min", "  travel (there and back)"),
-    ("wait_min", "  waiting in window queues"),
-    ("service_min", "  service"),
-    ("trips_per_matter", "trips a matter"),
-    ("travel_per_trip_min", "travel a trip, min one way"),
-    ("whole_cost_yuan", "whole cost, yuan a matter"),
-    ("whole_cost_yuan_per_year", "residents' time, yuan a year"),
+    ("whole_cost_min", "全部时间成本（分钟/件）", "whole cost, min a matter"),
+    ("travel_min", "  出行（往返）", "  travel (there and back)"),
+    ("wait_min", "  窗口排队", "  waiting in window queues"),
+    ("service_min", "  办理", "  service"),
+    ("trips_per_matter", "每件趟数", "trips a matter"),
+    ("travel_per_trip_min", "每趟单程（分钟）", "travel a trip, min one way"),
+    ("whole_cost_yuan", "全部时间成本（元/件）", "whole cost, yuan a matter"),
+    ("whole_cost_yuan_per_year", "群众时间（元/年）", "residents' time, yuan a year"),
 )
 
 
 def compare_cost_rows(
-    comparison: Comparison, level: str | None = "city"
+    comparison: Comparison, level: str | None = "city", lang: str = "en"
 ) -> tuple[list[str], list[list[str]]]:
     """The resident's whole cost per site at ``level``: each scenario's value and the difference
     from the first (columns as :func:`compare_table_rows`)."""
     names = list(comparison.names)
     baseline, others = names[0], names[1:]
-    headers = ["site", "whole cost", *names]
+    headers = [label("site", lang), _t(lang, "全部时间成本", "whole cost"), *names]
     for name in others:
-        headers += [f"{name} - {baseline}", "significant"]
+        headers += [f"{name} - {baseline}", label("significant", lang)]
     rows: list[list[str]] = []
     for site in comparison.costs_at_level(level):
-        for metric, label in COST_ROWS:
+        for metric, zh, en in COST_ROWS:
             item = site.metrics.get(metric)
             if item is None:
                 continue
-            row = [site.site, label]
+            row = [site.site, _t(lang, zh, en)]
             for name in names:
                 value = item.values[name]
-                row.append(_format(metric, value.mean, value.ci95))
+                row.append(_format(metric, value.mean, value.ci95, lang=lang))
             for name in others:
                 diff = item.differences[name]
-                row.append(_format(metric, diff.mean, diff.ci95, signed=True))
+                row.append(_format(metric, diff.mean, diff.ci95, signed=True, lang=lang))
                 sig = diff.significant
-                row.append("n/a" if sig is None else "yes" if sig else "no")
+                row.append(fmt.NA if sig is None else label("yes" if sig else "no", lang))
             rows.append(row)
     return headers, rows
 
 
-def _pm_text(mean: float | None, half: float | None, spec: str = "+.2f") -> str:
-    if mean is None:
-        return "n/a"
-    text = format(mean, spec)
-    return text if half is None else f"{text} ± {format(half, spec.lstrip('+'))}"
+def _minutes(value: float | None, half: float | None = None, sign: bool = True) -> str:
+    if value is None:
+        return fmt.NA
+    text = fmt.number(value, 2, sign=sign)
+    return text if half is None else f"{text} ± {fmt.number(half, 2)}"
 
 
-def break_even_lines(comparison: Comparison, level: str | None = "city") -> list[str]:
+def break_even_lines(
+    comparison: Comparison, level: str | None = "city", lang: str = "en"
+) -> list[str]:
     """The verdict on whole cost per site at ``level``, which effect drives it, and where it
     flips."""
     lines = []
@@ -399,11 +491,9 @@ def break_even_lines(comparison: Comparison, level: str | None = "city") -> list
             continue
         d = b.whole_cost
         travel, wait = b.effects.get("travel"), b.effects.get("wait")
-        parts = ", ".join(
-            f"{part} {_pm_text(value, None)}" for part, value in b.effects.items()
-        )
+        parts = ", ".join(f"{part} {_minutes(value)}" for part, value in b.effects.items())
         lines.append(
-            f"{b.site}: whole cost {b.scenario} - {baseline} = {_pm_text(d.mean, d.ci95)} min a "
+            f"{b.site}: whole cost {b.scenario} - {baseline} = {_minutes(d.mean, d.ci95)} min a "
             f"matter ({parts}): {b.scenario} is {b.verdict}"
             + (" than " + baseline if b.verdict in ("lower", "higher") else "")
             + f"; {_effect(travel, wait)}"
@@ -415,17 +505,18 @@ def break_even_lines(comparison: Comparison, level: str | None = "city") -> list
                 now = b.travel_saving_min
                 even = b.break_even_saving_min
                 saving = (
-                    f"; its trips are {abs(now):.2f} min "
+                    f"; its trips are {_minutes(abs(now), sign=False)} min "
                     f"{'shorter' if now >= 0 else 'longer'} each way than {baseline}'s now, and "
                     "the two cost the same where they are "
-                    f"{abs(even):.2f} min {'shorter' if even >= 0 else 'longer'}"
+                    f"{_minutes(abs(even), sign=False)} min "
+                    f"{'shorter' if even >= 0 else 'longer'}"
                 )
             could = "could be" if b.margin_min >= 0 else "would have to be"
             until = "before its whole cost equals" if b.margin_min >= 0 else "for its cost to equal"
             lines.append(
                 f"  break-even: every trip of {b.scenario} {could} "
-                f"{_pm_text(abs(b.margin_min), b.margin_ci95, '.2f')} min {sign} each way {until} "
-                f"{baseline}'s{saving}"
+                f"{_minutes(abs(b.margin_min), b.margin_ci95, sign=False)} min {sign} each way "
+                f"{until} {baseline}'s{saving}"
             )
     return lines
 
@@ -433,17 +524,18 @@ def break_even_lines(comparison: Comparison, level: str | None = "city") -> list
 def _effect(travel: float | None, wait: float | None) -> str:
     if travel is None or wait is None:
         return "the effects are undefined"
+    pair = f"travel {_minutes(travel)}, queues {_minutes(wait)} min"
     if travel < 0 <= wait:
         side = "access outweighs pooling" if abs(travel) > wait else "pooling outweighs access"
-        return f"{side} (travel {travel:+.2f}, queues {wait:+.2f} min)"
+        return f"{side} ({pair})"
     if wait < 0 <= travel:
         side = "pooling outweighs access" if abs(wait) > travel else "access outweighs pooling"
-        return f"{side} (queues {wait:+.2f}, travel {travel:+.2f} min)"
+        return f"{side} ({pair})"
     both = "shorter" if travel < 0 else "longer"
-    return f"both travel and queues are {both} (travel {travel:+.2f}, queues {wait:+.2f} min)"
+    return f"both travel and queues are {both} ({pair})"
 
 
-def pairing_lines(comparison: Comparison) -> list[str]:
+def pairing_lines(comparison: Comparison, lang: str = "en") -> list[str]:
     """Which figures are paired (the same residents in both runs) and which come from
     independent runs (Welch intervals)."""
     out = []
@@ -451,48 +543,67 @@ def pairing_lines(comparison: Comparison) -> list[str]:
         paired: list[str] = []
         independent: list[str] = []
         for site in comparison.at_level("city") + comparison.costs_at_level("city"):
-            label = "whole cost" if site in comparison.costs else site.stream
+            shown = (
+                _t(lang, "全部时间成本", "whole cost")
+                if site in comparison.costs
+                else _stream(site.stream, lang)
+            )
             item = next(iter(site.metrics.values()), None)
-            if item is None or label in paired + independent:
+            if item is None or shown in paired + independent:
                 continue
-            (paired if item.differences[name].paired else independent).append(label)
+            (paired if item.differences[name].paired else independent).append(shown)
         text = f"{name} vs {comparison.baseline}: "
         if paired:
-            text += f"paired (the same residents in both runs): {', '.join(paired)}"
+            text += _t(
+                lang,
+                f"配对（两次运行为同一批群众）：{'、'.join(paired)}",
+                f"paired (the same residents in both runs): {', '.join(paired)}",
+            )
         if independent:
             text += "; " if paired else ""
-            text += (
+            text += _t(
+                lang,
+                f"独立运行，Welch区间：{'、'.join(independent)}（随机数流按不同的地点或编号命名）",
                 f"independent runs, Welch intervals: {', '.join(independent)} (their random "
-                "streams are named by sites or keys that differ)"
+                "streams are named by sites or keys that differ)",
             )
         out.append(text)
     return out
 
 
-def render_compare(comparison: Comparison, level: str = "city") -> str:
+def render_compare(comparison: Comparison, level: str = "city", lang: str = "zh") -> str:
     base = comparison.runs[0]
     shown, note = comparison.level_shown(level)
-    headers, rows = compare_table_rows(comparison, level=shown)
-    lines = []
-    if note:
-        lines.append(note)
+    headers, rows = compare_table_rows(comparison, level=shown, lang=lang)
+    lines = [note] if note else []
     lines.append(
-        f"Comparison ({base.replications} replications, seed {base.seed}); differences are each "
-        f"scenario minus {comparison.baseline}, with 95% CIs"
+        _t(
+            lang,
+            f"比较（{base.replications}次重复，随机种子{base.seed}）：差值为各方案减去"
+            f"{comparison.baseline}，附95%置信半宽；显著 = 区间不含0",
+            f"Comparison ({base.replications} replications, seed {base.seed}): differences are "
+            f"each scenario minus {comparison.baseline}, with 95% half-widths; significant = the "
+            "interval excludes 0",
+        )
     )
-    lines += pairing_lines(comparison)
+    lines += pairing_lines(comparison, lang)
     lines.append(format_table(headers, rows))
-    cost_headers, cost_rows = compare_cost_rows(comparison, level=shown)
+    cost_headers, cost_rows = compare_cost_rows(comparison, level=shown, lang=lang)
     if cost_rows:
-        vot = base.scenario.access.value_of_time_yuan_per_h
+        vot = fmt.yuan(base.scenario.access.value_of_time_yuan_per_h)
         lines += [
             "",
-            "The resident's whole cost of window matters (trips, waits, service; a matter done "
-            f"online costs its service only); yuan at ¥{vot:g} an hour, a social cost never "
-            "added to the budget",
+            _t(
+                lang,
+                "群众办理窗口事项的全部时间成本（出行、排队、办理；网上办理的事项只计办理时间）；"
+                f"按每小时{vot}折算为元，是社会成本，从不计入预算",
+                "The resident's whole cost of window matters (trips, waits, service; a matter "
+                f"done online costs its service only); yuan at {vot} an hour, a social cost "
+                "never added to the budget",
+            ),
             format_table(cost_headers, cost_rows),
         ]
-        lines += break_even_lines(comparison, level=shown)
+        lines += break_even_lines(comparison, level=shown, lang=lang)
     return "\n".join(lines)
 
 
@@ -500,95 +611,128 @@ def _is_share(metric: str) -> bool:
     return metric.endswith("share") or metric.endswith("utilisation")
 
 
-def _format(metric: str, mean: float | None, half: float | None, signed: bool = False) -> str:
+def _format(
+    metric: str,
+    mean: float | None,
+    half: float | None,
+    signed: bool = False,
+    lang: str = "en",
+) -> str:
     if mean is None:
-        return "n/a"
-    mean, half = round(mean, 6), None if half is None else round(half, 6)
-    sign = "+" if signed else ""
+        return fmt.NA
     if _is_share(metric):
-        text = f"{mean * 100:{sign}.1f}" + (" pp" if signed else "%")
-        if half is not None:
-            text += f" ± {half * 100:.1f}"
-        return text
-    spec = ".2f" if metric.endswith(("_min", "_h", "_days", "_yuan")) else ",.1f"
+        if signed:
+            return fmt.pp(mean, half)
+        if metric.endswith("utilisation"):
+            return fmt.ratio_pm(mean, half)
+        return fmt.share_range(mean, half)
+    if metric.endswith("_yuan") or metric.endswith("_per_year"):
+        if signed:
+            return fmt.yuan(mean, sign=True) + ("" if fmt.missing(half) else f" ± {fmt.yuan(half)}")
+        return fmt.yuan(mean) + ("" if fmt.missing(half) else f" ± {fmt.yuan(half)}")
     if metric == "trips_per_matter":
-        spec = ".3f"
-    elif metric.endswith("_per_year"):
-        spec = ",.0f"
-    text = format(mean, sign + spec)
-    if half is not None:
-        text += f" ± {format(half, spec)}"
-    return text
+        text = fmt.number(mean, 3, sign=signed)
+        return text + ("" if fmt.missing(half) else f" ± {fmt.number(half, 3)}")
+    unit = next((u for u in ("min", "h", "days") if metric.endswith("_" + u)), "")
+    if signed:
+        text = fmt.number(mean, sign=True)
+        if not fmt.missing(half):
+            text += f" ± {fmt.number(half, fmt.decimals_for(mean))}"
+        return f"{text} {_unit(unit, lang)}".rstrip()
+    return fmt.pm(mean, half, unit=_unit(unit, lang))
 
 
 # --- sweep ----------------------------------------------------------------------------------------
 
 
-def render_sweep(summary: dict[str, Any]) -> str:
+def render_sweep(summary: dict[str, Any], lang: str = "zh") -> str:
+    tables = ", ".join(summary.get("tables", ()))
+    if lang == "zh":
+        return (
+            f"参数扫描：共{summary['total']}个取值点，本次运行{summary['ran']}个，"
+            f"已记录{summary['skipped']}个，见 {summary['out']}/points.jsonl"
+            + (f"；结果表与图：{tables}" if tables else "")
+        )
     return (
         f"sweep: {summary['total']} points, {summary['ran']} run now, "
         f"{summary['skipped']} already recorded, in {summary['out']}/points.jsonl"
+        + (f"; results: {tables}" if tables else "")
     )
 
 
 # --- sensitivity ----------------------------------------------------------------------------------
 
 
-def _show(value: Any) -> str:
-    return "infeasible" if value is None else f"{value:,.4g}"
+def _posts(value: int | None, lang: str) -> str:
+    return label("infeasible", lang) if value is None else fmt.count(value)
 
 
-def render_sensitivity(report: SensitivityReport) -> str:
+def _amount(value: float | None, lang: str) -> str:
+    return label("infeasible", lang) if value is None else fmt.number(value)
+
+
+def render_sensitivity(report: SensitivityReport, lang: str = "zh") -> str:
     base = report.base
-    lines = [
-        f"Sensitivity of {report.scenario.name}: +-{report.change:.0%} one at a time; base plan "
-        f"needs {base.posts_required} posts (cost ¥{(base.cost_yuan or 0):,.0f}/year), "
-        f"weighted shortfall {base.shortfall}",
-        "",
-    ]
+    categories = {
+        key: (c.name_zh or c.name or key) if lang == "zh" else (c.name or key)
+        for key, c in report.scenario.demand.window.categories.items()
+    }
+    change = fmt.pct(report.change, decimals=0)
+    cost = fmt.money(base.cost_yuan, lang) if base.cost_yuan is not None else fmt.NA
+    head = _t(
+        lang,
+        f"方案 {report.scenario.name} 的敏感性：每个参数分别上调、下调{change}；基准方案需要"
+        f"{_posts(base.posts_required, lang)}个社工岗（每年成本{cost}），"
+        f"加权达标缺口{_amount(base.shortfall, lang)}",
+        f"Sensitivity of {report.scenario.name}: each figure moved +-{change} one at a time; "
+        f"the base plan needs {_posts(base.posts_required, lang)} posts (cost {cost} a year), "
+        f"weighted shortfall {_amount(base.shortfall, lang)}",
+    )
+    lines = [head, ""]
     rows = [
         [
             rank,
-            r.label,
-            _show(r.low.posts_required),
-            _show(r.high.posts_required),
-            _show(r.low.shortfall),
-            _show(r.high.shortfall),
+            parameter_label(r.path, lang, categories),
+            _posts(r.low.posts_required, lang),
+            _posts(r.high.posts_required, lang),
+            _amount(r.low.shortfall, lang),
+            _amount(r.high.shortfall, lang),
         ]
         for rank, r in enumerate(report.rows, start=1)
     ]
+    keys = ("rank", "parameter", "posts_needed_low", "posts_needed_high", "shortfall_low")
     lines.append(
-        format_table(
-            [
-                "rank",
-                "parameter",
-                "posts needed (-)",
-                "posts needed (+)",
-                "shortfall (-)",
-                "shortfall (+)",
-            ],
-            rows,
-        )
+        format_table([label(k, lang) for k in keys] + [label("shortfall_high", lang)], rows)
     )
-    lines += [
-        "",
-        format_table(
-            ["posts pool", "service level", "shortfall", "shadow price per post"],
-            [
-                [p.pool, _show(p.service_level), _show(p.shortfall), _show(p.shadow_price)]
-                for p in report.frontier_posts
-            ],
-        ),
+    frontier = [
+        [
+            fmt.count(p.pool),
+            fmt.pct(p.service_level, rounding="down"),
+            _amount(p.shortfall, lang),
+            _amount(p.shadow_price, lang),
+        ]
+        for p in report.frontier_posts
     ]
+    frontier_keys = ("posts_pool", "service_level", "shortfall", "shadow_price_per_post")
+    lines += ["", format_table([label(k, lang) for k in frontier_keys], frontier)]
     if report.uncertainty:
         risky = sorted(report.uncertainty, key=lambda u: u.probability)[:10]
+        spread = fmt.pct(report.spread, decimals=0)
         lines += [
             "",
-            f"demand +-{report.spread:.0%}: probability of meeting the target (least sure first)",
+            _t(
+                lang,
+                f"需求在±{spread}内变化时达标的概率（最不确定的在前）",
+                f"demand +-{spread}: probability of meeting the target (least sure first)",
+            ),
             format_table(
-                ["community", "P(target met)", "95% interval"],
+                [label(k, lang) for k in ("community", "probability_target_met", "interval95")],
                 [
-                    [u.community_id, f"{u.probability:.0%}", f"{u.low:.0%}-{u.high:.0%}"]
+                    [
+                        u.community_id,
+                        fmt.pct(u.probability),
+                        f"{fmt.pct(u.low, rounding='down')}-{fmt.pct(u.high, rounding='up')}",
+                    ]
                     for u in risky
                 ],
             ),
@@ -598,181 +742,435 @@ def render_sensitivity(report: SensitivityReport) -> str:
 
 # --- plan -----------------------------------------------------------------------------------------
 
+# per-community constraints an allocation meets with equality, in plain words (count first)
+SITE_BINDING = {
+    "fund_floor": (
+        "{n}个社区的经费正好是其标准经费（经费下限）",
+        "{n} held at their standard funds (the fund floor)",
+    ),
+    "posts_floor": (
+        "{n}个社区只保留最少的社工岗（党建岗位）",
+        "{n} kept at their minimum posts (the party-building posts)",
+    ),
+    "posts_max": ("{n}个社区已达社工岗上限", "{n} at their maximum posts"),
+    "fairness": ("{n}个社区正好处于公平底线", "{n} held exactly at the fairness floor"),
+    "target": ("{n}个社区正好达到目标", "{n} planned exactly at their target"),
+}
+COMMUNITIES = ("个社区", "communities")
 
-def _level(mean: float | None, half: float | None, lower: float | None = None) -> str:
-    if mean is None:
-        return "n/a"
-    text = f"{mean:.1%}" + (f" ± {half:.1%}" if half is not None else "")
-    return text + (f" ({lower:.1%})" if lower is not None else "")
+
+def _posts_range(low: float | None, high: float | None, lang: str) -> str:
+    lo = None if fmt.missing(low) else fmt.count(int(np.ceil(low - 1e-9)))  # type: ignore[operator]
+    hi = None if fmt.missing(high) else fmt.count(int(np.floor(high + 1e-9)))  # type: ignore[operator]
+    return _range(lo, hi, _t(lang, "个", " posts"), lang)
 
 
-def _norm(row: dict[str, Any]) -> str:
-    if row["posts_norm_jilin_low"] is None:
-        return "n/a"
-    return (
-        f"{row['posts_norm_jilin_low']}-{row['posts_norm_jilin_high']} / "
-        f"{row['workers_norm_national']:.0f}"
+def _money_range(low: float | None, high: float | None, lang: str) -> str:
+    lo = None if fmt.missing(low) else fmt.yuan(low)
+    hi = None if fmt.missing(high) else fmt.yuan(high)
+    return _range(lo, hi, "", lang)
+
+
+def _range(lo: str | None, hi: str | None, unit: str, lang: str) -> str:
+    if lo is not None and hi is not None:
+        return _t(
+            lang, f"总量在{lo}至{hi}{unit}之间时成立", f"true for a pool of {lo} to {hi}{unit}"
+        )
+    if lo is not None:
+        return _t(lang, f"总量不少于{lo}{unit}时成立", f"true for a pool of {lo}{unit} or more")
+    if hi is not None:
+        return _t(lang, f"总量不超过{hi}{unit}时成立", f"true for a pool of up to {hi}{unit}")
+    return _t(lang, "对任何总量都成立", "true for any pool")
+
+
+def _pool_line(price: Any, plan: Plan, lang: str) -> str:
+    """A shadow price in words: is the pool a limit, what one more unit is worth, and for which
+    pools that holds."""
+    r = plan.result
+    cost_mode = plan.mode.value == "cost"
+    posts = price.constraint.startswith("posts")
+    used = r.binding is not None and price.constraint in r.binding
+    what = _t(lang, "社工岗总量", "posts pool") if posts else _t(lang, "经费总额", "fund pool")
+    if posts:
+        size = _t(lang, f"{fmt.count(price.rhs)}个", f"{fmt.count(price.rhs)} posts")
+        rng = _posts_range(price.lower, price.upper, lang)
+        one = _t(lang, "多一个社工岗", "one more post")
+    else:
+        size = fmt.yuan(price.rhs)
+        rng = _money_range(price.lower, price.upper, lang)
+        one = _t(lang, "多¥10,000经费", "¥10,000 more")
+    ranged = f"（{rng}）" if lang == "zh" else f" ({rng})"
+    if price.source != "lp_relaxation":
+        ranged = ""
+    if abs(price.value) < 1e-9:
+        state = (
+            _t(
+                lang,
+                f"{size}全部用完，但{one}不会改进方案",
+                f"all {size} used, but {one} would not improve the plan",
+            )
+            if used
+            else _t(
+                lang,
+                f"{size}不是限制：{one}不会改进方案",
+                f"{size}, not a limit: {one} would not improve the plan",
+            )
+        )
+    else:
+        gain = (
+            _t(lang, f"每年节省{fmt.yuan(price.value)}", f"saves {fmt.yuan(price.value)} a year")
+            if cost_mode
+            else _t(
+                lang,
+                f"减少加权达标缺口{fmt.number(price.value)}",
+                f"reduces the weighted shortfall by {fmt.number(price.value)}",
+            )
+        )
+        state = _t(lang, f"{size}是限制：{one}{gain}", f"{size}, a limit: {one} {gain}")
+    return f"  {what}{'：' if lang == 'zh' else ': '}{state}{ranged}"
+
+
+def _marginal(value: float | None, cost_mode: bool, lang: str) -> str:
+    if value is None:
+        return _t(lang, "未计算", "not computed")
+    if abs(value) < 1e-9:
+        return _t(lang, "不会改进方案", "would not improve the plan")
+    if cost_mode:
+        return _t(lang, f"每年节省{fmt.yuan(value)}", f"would save {fmt.yuan(value)} a year")
+    return _t(
+        lang,
+        f"减少加权达标缺口{fmt.number(value)}",
+        f"would reduce the weighted shortfall by {fmt.number(value)}",
     )
 
 
-def plan_verdict(plan: Plan) -> list[str]:
-    """The posts figure with its bounds, the norms beside it, overtime, and the inputs it is most
-    sensitive to."""
-    r = plan.result
-    pool = plan.scenario.budget.posts_pool
-    lines = []
-    if plan.pool_enough is True:
-        lines.append(
-            f"  posts needed to meet every grid target: {r.posts_total}; the pool of {pool} is "
-            f"enough ({pool - (r.posts_total or 0)} to spare)"
-        )
-    elif plan.pool_enough is False:
-        lines.append(
-            f"  posts needed to meet every grid target: {r.posts_total}; the pool of {pool} is "
-            f"NOT enough: {(r.posts_total or 0) - pool} more posts are needed"
-        )
-    if plan.norms is not None:
-        low, high, national = plan.norms.totals
-        lines.append(
-            f"  beside it, the norms: Jilin's rule (10-15 posts under 3,000 households, +1 per "
-            f"300-500 above) gives {low}-{high} posts; the national 18 community workers per "
-            f"10,000 residents gives {national:,.0f}"
-        )
-    if plan.checks:
-        met = plan.met
-        agree = sum(c.agrees for c in plan.checks.values())
-        growing = sum(c.backlog_grows for c in plan.checks.values())
-        n = len(plan.checks)
-        most = max(c.replications for c in plan.checks.values())
-        reps = (
-            f"{plan.check_replications}" if most == plan.check_replications
-            else f"{plan.check_replications}-{most}"
-        )  # fmt: skip
-        lines.append(
-            f"  check ({reps} replications, fresh seeds, "
-            f"{plan.case_days} days, warm-up {plan.case_warmup_days}): {met}/{n} communities meet "
-            f"their grid targets on the lower 95% bound (urgent and ordinary both, no growing "
-            f"backlog); {growing} with a growing backlog; {plan.check_cap_hits} still undecided at "
-            f"{plan.max_replications} replications; {agree}/{n} agree with their curve within "
-            "the CIs"
-        )
-        checks = [c for c in plan.checks.values()]
-        week = [c.overtime_h_per_worker_week for c in checks]
-        week = [w for w in week if w == w]
-        overtime = sum(
-            c.overtime_h_per_year for c in checks if c.overtime_h_per_year == c.overtime_h_per_year
-        )
-        on_call = sum(
-            c.on_call_h_per_year for c in checks if c.on_call_h_per_year == c.on_call_h_per_year
-        )
-        paid = (
-            f"paid: ¥{plan.paid_overtime_yuan:,.0f}/year"
-            if plan.scenario.overtime.grid_paid
-            else "unpaid"
-        )
-        lines.append(
-            f"  grid overtime: {np.mean(week) if week else 0.0:.2f} h per worker per week "
-            f"(allowed {plan.scenario.overtime.grid_h_per_worker_day:g} h a day), {overtime:,.0f} "
-            f"h a year, on-call {on_call:,.0f} h a year, {paid}"
-        )
-    if plan.measured is not None:
-        m = plan.measured
-        halves = [h for b in m.brackets.values() for h in b.half_widths]
-        lines.append(
-            f"  curves ({m.case_days} days, warm-up {m.case_warmup_days}): levels either side of "
-            f"each target measured to a median 95% half-width of "
-            f"{float(np.median(halves)) if halves else 0.0:.1%}; {m.cap_hits} communities still "
-            f"undecided at {m.max_replications} replications"
-        )
-    if plan.elasticities:
-        top = ", ".join(f"{e.label} {e.value:+.2f}" for e in plan.elasticities[:5])
-        lines.append(
-            f"  most sensitive inputs (elasticity of the load-based estimate of "
-            f"{plan.load_posts:,.0f} posts; jiedao sensitivity re-simulates): {top}"
-        )
-    return lines
-
-
-def render_plan(plan: Plan) -> str:
+def render_plan(plan: Plan, lang: str = "zh") -> str:
     from jiedao.export.plan import allocation_rows, window_rows
 
     r, s = plan.result, plan.sensitivity
-    lines = [
-        f"Plan for {plan.scenario.name} ({plan.mode.value} mode, curves {plan.curve_source}): "
-        f"{r.message}; {plan.runtime_s:.1f} s",
-        f"  posts {r.posts_total} (pool {plan.scenario.budget.posts_pool}), funds "
-        f"¥{r.funds_total_yuan:,.0f}, cost ¥{r.cost_yuan:,.0f}/year"
-        + (f"; weighted shortfall {r.objective:.4g}" if plan.mode.value == "shortfall" else ""),
-    ]
-    if s is not None:
-        unit = "shortfall reduced" if plan.mode.value == "shortfall" else "yuan saved"
-        lines.append(
-            f"  one more post: {s.marginal_post if s.marginal_post is not None else 'n/a'} "
-            f"{unit}; ¥10,000 more funds: "
-            f"{s.marginal_funds if s.marginal_funds is not None else 'n/a'} {unit}"
-        )
-        for price in s.shadow_prices.values():
-            low = "-inf" if price.lower is None else f"{price.lower:,.6g}"
-            high = "inf" if price.upper is None else f"{price.upper:,.6g}"
-            lines.append(
-                f"  shadow price {price.constraint}: {price.value:.4g} per {price.unit}, "
-                f"holds for right-hand side {low} .. {high}"
-            )
-    binding = [b for b in (r.binding or ()) if ":" not in b]
-    per_site = [b for b in (r.binding or ()) if ":" in b]
-    lines.append(
-        f"  binding: {', '.join(binding) or 'no pool'}"
-        + (f"; {len(per_site)} community floors/caps" if per_site else "")
+    scenario = plan.scenario
+    cost_mode = plan.mode.value == "cost"
+    how = (
+        _t(lang, "以最低成本达到每个社区的目标", "meet every target at least cost")
+        if cost_mode
+        else _t(lang, "在总量内使加权达标缺口最小", "least weighted shortfall within the pools")
     )
-    lines += plan_verdict(plan)
+    source = {
+        "simulated": _t(lang, "响应曲线为模拟所得", "curves simulated"),
+        "given": _t(lang, "响应曲线由使用者提供", "curves given"),
+    }.get(plan.curve_source, plan.curve_source)
+    status = r.status.value
+    if status == "optimal":
+        solved = _t(lang, f"已求得最优解（{r.method}）", f"optimal ({r.method})")
+    elif status == "feasible":
+        gap = fmt.pct(r.gap, rounding="up") if r.gap is not None else fmt.NA
+        solved = _t(
+            lang,
+            f"可行解，与最优相差不超过{gap}（{r.method}）",
+            f"feasible, within {gap} of the best possible ({r.method})",
+        )
+    else:
+        solved = status
+    runtime = fmt.number(plan.runtime_s, 1)
+    lines = [
+        _t(
+            lang,
+            f"{scenario.name} 的方案（{how}，{source}）：{solved}；用时{runtime}秒",
+            f"Plan for {scenario.name} ({how}; {source}): {solved}; {runtime} s",
+        )
+    ]
+    pool = scenario.budget.posts_pool
+    posts = r.posts_total or 0
+    left = pool - posts
+    fund_pool = scenario.budget.fund_pool_yuan
+    funds = r.funds_total_yuan or 0.0
+    whole = fund_pool is not None and abs(funds - fund_pool) < 0.5
+    pool_text = ""
+    if lang == "zh":
+        if fund_pool is not None and not cost_mode:
+            pool_text = "（经费总额全部分配）" if whole else f"，经费总额{fmt.money(fund_pool)}"
+        text = (
+            f"  社工岗：建议{fmt.count(posts)}个"
+            + (f"，总量{fmt.count(pool)}个" if not cost_mode else "")
+            + (f"（{fmt.count(left)}个未用）" if left > 0 and not cost_mode else "")
+            + f"；经费：{fmt.money(r.funds_total_yuan)}"
+            + pool_text
+            + f"；每年成本{fmt.money(r.cost_yuan)}"
+        )
+        if not cost_mode:
+            text += f"；加权达标缺口{fmt.figure(r.objective)}"
+    else:
+        if fund_pool is not None and not cost_mode:
+            pool_text = " (the whole pool)" if whole else f" of {fmt.money(fund_pool, lang)}"
+        text = (
+            f"  posts: {fmt.count(posts)}"
+            + (f" of the pool of {fmt.count(pool)}" if not cost_mode else "")
+            + (f" ({fmt.count(left)} not needed)" if left > 0 and not cost_mode else "")
+            + f"; funds {fmt.money(r.funds_total_yuan, lang)}"
+            + pool_text
+            + f"; cost {fmt.money(r.cost_yuan, lang)} a year"
+        )
+        if not cost_mode:
+            text += f"; weighted shortfall {fmt.figure(r.objective)}"
+    lines.append(text)
+    if s is not None and cost_mode and s.marginal_post is None and s.marginal_funds is None:
+        lines.append(
+            _t(
+                lang,
+                "  最低成本方案不受总量限制：它给出达到全部目标所需的社工岗与经费",
+                "  a least-cost plan is not held to the pools: it says what the targets need",
+            )
+        )
+    elif s is not None:
+        lines.append(
+            _t(
+                lang,
+                f"  多一个社工岗：{_marginal(s.marginal_post, cost_mode, lang)}；"
+                f"多¥10,000经费：{_marginal(s.marginal_funds, cost_mode, lang)}",
+                f"  one more post {_marginal(s.marginal_post, cost_mode, lang)}; ¥10,000 more "
+                f"funds {_marginal(s.marginal_funds, cost_mode, lang)}",
+            )
+        )
+    if s is not None:
+        for price in s.shadow_prices.values():
+            lines.append(_pool_line(price, plan, lang))
+    else:
+        for name in ("posts_pool", "fund_pool"):
+            if r.binding is not None and name in r.binding:
+                lines.append(
+                    _t(lang, "  社工岗总量全部用完", "  the posts pool is all used")
+                    if name == "posts_pool"
+                    else _t(lang, "  经费总额全部分配", "  the fund pool is all handed out")
+                )
+    per_site = [b for b in (r.binding or ()) if ":" in b]
+    if per_site:
+        kinds: dict[str, int] = {}
+        for name in per_site:
+            kind = name.split(":", 1)[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+        parts = []
+        for kind, n in kinds.items():
+            zh, en = SITE_BINDING.get(kind, (f"{{n}}个约束{kind}", f"{{n}} at {kind}"))
+            parts.append(_t(lang, zh, en).format(n=fmt.count(n)))
+        lines.append(_t(lang, f"  社区：{'；'.join(parts)}", f"  communities: {'; '.join(parts)}"))
+    if plan.checks or plan.pool_enough is not None or plan.norms is not None:
+        lines += plan_verdict(plan, lang)
+    else:
+        lines.append(
+            _t(
+                lang,
+                "  未经模拟检验（检验重复次数为0，或曲线由使用者提供）",
+                "  not checked by simulation (no check replications, or the curves were given)",
+            )
+        )
     if plan.clerks is not None:
         c = plan.clerks
         rows_w = window_rows(plan)
         more = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) > row["clerks_current"])
         fewer = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) < row["clerks_current"])
-        met = sum(ch.target_met for ch in c.checks.values())
+        same = len(rows_w) - more - fewer
+        needed = c.result.posts_total or 0
+        change = needed - c.pool
+        if c.checks:
+            met = sum(ch.target_met for ch in c.checks.values())
+            checked = _t(
+                lang,
+                f"模拟检验：{len(c.checks)}个街道中{met}个达到窗口目标",
+                f"checked: {met} of {len(c.checks)} streets meet the window target",
+            )
+        else:
+            checked = _t(lang, "未经模拟检验", "not checked by simulation")
         lines.append(
-            f"  window clerks (一窗通办): {c.result.posts_total} of {c.pool} needed; more at "
-            f"{more} streets, fewer at {fewer}; check: {met}/{len(c.checks)} streets meet the "
-            "window target (windows.csv)"
+            _t(
+                lang,
+                f"  窗口人员（一窗通办）：需要{fmt.count(needed)}名，现有{fmt.count(c.pool)}名"
+                f"（{fmt.count(change, sign=True)}）；{more}个街道增加，{fewer}个减少，"
+                f"{same}个不变；{checked}（windows.csv）",
+                f"  window clerks (一窗通办): {fmt.count(needed)} needed, "
+                f"{fmt.count(c.pool)} today ({fmt.count(change, sign=True)}); more at "
+                f"{fmt.plural(more, 'street', 'streets')}, fewer at {fewer}, the same at {same}; "
+                f"{checked} (windows.csv)",
+            )
         )
-    rows = [
-        [
-            row["community_id"],
-            row["community"],
-            row["households"],
-            row["posts_current"],
-            row["posts_proposed"],
-            row["funds_proposed_yuan"],
-            _level(row["service_level"], row["service_level_ci95"], row["service_level_lower95"]),
-            _level(row["urgent_level"], row["urgent_level_ci95"]),
-            _level(row["ordinary_level"], row["ordinary_level_ci95"]),
-            f"{row['target']:.0%}" if row["target"] is not None else "n/a",
-            "yes"
-            if row["target_met"]
-            else ("NO (backlog grows)" if row["backlog_grows"] else "NO"),
-            _norm(row),
-        ]
-        for row in allocation_rows(plan)
-    ]
-    lines += [
-        "",
-        format_table(
+    rows = []
+    for row in allocation_rows(plan):
+        proposed = row["posts_proposed"]
+        rows.append(
             [
-                "community",
-                "name",
-                "households",
-                "posts now",
-                "posts plan",
-                "funds plan (yuan)",
-                "grid level (low 95%)",
-                "urgent",
-                "ordinary",
-                "target",
-                "met",
-                "norms Jilin / national",
-            ],
-            rows,
-        ),
+                row["community_id"],
+                row["community"],
+                row["households"],
+                row["posts_current"],
+                proposed,
+                fmt.count(proposed - row["posts_current"], sign=True)
+                if proposed is not None
+                else fmt.NA,
+                fmt.yuan(row["funds_proposed_yuan"]),
+                fmt.share_range(row["service_level"], row["service_level_ci95"]),
+                fmt.pct(row["service_level_lower95"], rounding="down"),
+                fmt.share_range(row["urgent_level"], row["urgent_level_ci95"]),
+                fmt.share_range(row["ordinary_level"], row["ordinary_level_ci95"]),
+                fmt.pct(row["target"]),
+                _met(row, lang),
+                _norm(row),
+            ]
+        )
+    keys = ("community", "name", "households", "posts_current", "posts_proposed", "posts_change")
+    headers = [label(k, lang) for k in keys] + [
+        label("funds_proposed_yuan", lang),
+        label("service_level_range", lang),
+        _t(lang, "95%下限", "lower 95%"),
+        _t(lang, "紧急", "urgent"),
+        _t(lang, "一般", "ordinary"),
+        label("target", lang),
+        label("target_met", lang),
+        _t(lang, "规范（吉林/全国）", "norms Jilin / national"),
     ]
+    lines += ["", format_table(headers, rows)]
     return "\n".join(lines)
+
+
+def _met(row: dict[str, Any], lang: str) -> str:
+    if row["target_met"] or row["target_met"] is None:
+        return _yes_no(row["target_met"], lang)
+    if row.get("backlog_grows"):
+        return _t(lang, "否（积压增长）", "NO (backlog grows)")
+    return _yes_no(False, lang)
+
+
+def _norm(row: dict[str, Any]) -> str:
+    if row["posts_norm_jilin_low"] is None:
+        return fmt.NA
+    return (
+        f"{fmt.count(row['posts_norm_jilin_low'])}-{fmt.count(row['posts_norm_jilin_high'])} / "
+        f"{fmt.count(row['workers_norm_national'])}"
+    )
+
+
+def plan_verdict(plan: Plan, lang: str = "zh") -> list[str]:
+    """The posts figure with its bounds, the norms beside it, the check, overtime, and the inputs
+    it is most sensitive to."""
+    r = plan.result
+    pool = plan.scenario.budget.posts_pool
+    posts = r.posts_total or 0
+    lines = []
+    if plan.pool_enough is True:
+        lines.append(
+            _t(
+                lang,
+                f"  达到全部网格目标所需社工岗：{fmt.count(posts)}个；总量{fmt.count(pool)}个够用"
+                f"（余{fmt.count(pool - posts)}个）",
+                f"  posts needed to meet every grid target: {fmt.count(posts)}; the pool of "
+                f"{fmt.count(pool)} is enough ({fmt.count(pool - posts)} to spare)",
+            )
+        )
+    elif plan.pool_enough is False:
+        lines.append(
+            _t(
+                lang,
+                f"  达到全部网格目标所需社工岗：{fmt.count(posts)}个；总量{fmt.count(pool)}个不够："
+                f"还需{fmt.count(posts - pool)}个",
+                f"  posts needed to meet every grid target: {fmt.count(posts)}; the pool of "
+                f"{fmt.count(pool)} is NOT enough: {fmt.count(posts - pool)} more posts are needed",
+            )
+        )
+    if plan.norms is not None:
+        low, high, national = plan.norms.totals
+        lines.append(
+            _t(
+                lang,
+                f"  对照规范：吉林规定（3,000户以下10-15个社工岗，以上每300-500户增1个）为"
+                f"{fmt.count(low)}-{fmt.count(high)}个；全国每万名居民18名社区工作者为"
+                f"{fmt.count(national)}名",
+                f"  beside it, the norms: Jilin's rule (10-15 posts under 3,000 households, +1 per "
+                f"300-500 above) gives {fmt.count(low)}-{fmt.count(high)} posts; the national 18 "
+                f"community workers per 10,000 residents gives {fmt.count(national)}",
+            )
+        )
+    if plan.checks:
+        checks = list(plan.checks.values())
+        n = len(checks)
+        agree = sum(c.agrees for c in checks)
+        growing = sum(c.backlog_grows for c in checks)
+        most = max(c.replications for c in checks)
+        reps = (
+            f"{plan.check_replications}"
+            if most == plan.check_replications
+            else f"{plan.check_replications}-{most}"
+        )
+        lines.append(
+            _t(
+                lang,
+                f"  模拟检验（{reps}次重复，新的随机数，{plan.case_days}天，预热"
+                f"{plan.case_warmup_days}天）：{n}个社区中{plan.met}个按95%下限达到网格目标"
+                f"（紧急与一般均达标，积压不增长）；{growing}个积压增长；{plan.check_cap_hits}个在"
+                f"{plan.max_replications}次重复后仍未定；{agree}个与其响应曲线在95%区间内一致",
+                f"  check ({reps} replications, fresh random numbers, {plan.case_days} days, "
+                f"warm-up {plan.case_warmup_days}): {plan.met} of {n} communities meet their grid "
+                f"targets on the lower 95% bound (urgent and ordinary both, no growing backlog); "
+                f"{growing} with a growing backlog; {plan.check_cap_hits} still undecided at "
+                f"{plan.max_replications} replications; {agree} of {n} agree with their curve "
+                "within the 95% intervals",
+            )
+        )
+        week = [
+            c.overtime_h_per_worker_week
+            for c in checks
+            if not fmt.missing(c.overtime_h_per_worker_week)
+        ]
+        overtime = sum(
+            c.overtime_h_per_year for c in checks if not fmt.missing(c.overtime_h_per_year)
+        )
+        on_call = sum(c.on_call_h_per_year for c in checks if not fmt.missing(c.on_call_h_per_year))
+        allowed = fmt.figure(plan.scenario.overtime.grid_h_per_worker_day)
+        paid = (
+            _t(lang, f"有偿：每年{fmt.money(plan.paid_overtime_yuan, lang)}",
+               f"paid: {fmt.money(plan.paid_overtime_yuan, lang)} a year")
+            if plan.scenario.overtime.grid_paid
+            else _t(lang, "无偿", "unpaid")
+        )  # fmt: skip
+        per_week = fmt.number(float(np.mean(week)) if week else 0.0, 2)
+        lines.append(
+            _t(
+                lang,
+                f"  网格加班：每人每周{per_week}小时（每天最多{allowed}小时），每年"
+                f"{fmt.count(overtime)}小时，值班每年{fmt.count(on_call)}小时，{paid}",
+                f"  grid overtime: {per_week} h per worker per week (allowed {allowed} h a day), "
+                f"{fmt.count(overtime)} h a year, on-call {fmt.count(on_call)} h a year, {paid}",
+            )
+        )
+    if plan.measured is not None:
+        m = plan.measured
+        halves = [h for b in m.brackets.values() for h in b.half_widths]
+        median = fmt.pct(float(np.median(halves)) if halves else 0.0)
+        lines.append(
+            _t(
+                lang,
+                f"  响应曲线（{m.case_days}天，预热{m.case_warmup_days}天）：目标两侧的人员水平测到"
+                f"95%置信半宽中位数{median}；{m.cap_hits}个社区在{m.max_replications}次重复后仍未定",
+                f"  curves ({m.case_days} days, warm-up {m.case_warmup_days}): levels either side "
+                f"of each target measured to a median 95% half-width of {median}; {m.cap_hits} "
+                f"communities still undecided at {m.max_replications} replications",
+            )
+        )
+    if plan.elasticities:
+        top = ", ".join(
+            f"{_input_label(e.path, e.label, lang)} {fmt.number(e.value, 2, sign=True)}"
+            for e in plan.elasticities[:5]
+        )
+        lines.append(
+            _t(
+                lang,
+                f"  最敏感的输入（按负荷估算{fmt.count(plan.load_posts)}个社工岗的弹性；"
+                f"jiedao sensitivity 会重新模拟）：{top}",
+                f"  most sensitive inputs (elasticity of the load-based estimate of "
+                f"{fmt.count(plan.load_posts)} posts; jiedao sensitivity re-simulates): {top}",
+            )
+        )
+    return lines
+
+
+def _input_label(path: str, fallback: str, lang: str) -> str:
+    """An input's label in the reader's language, else the plan's own (English) words for it."""
+    shown = parameter_label(path, lang)
+    return fallback if shown == path else shown

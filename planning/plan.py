@@ -483,9 +483,11 @@ def make_plan(
     with_sensitivity: bool = True,
     with_clerks: bool = True,
     max_replications: int | None = None,
+    on_phase: Any = None,
 ) -> Plan:
     """Curves (measured unless given), allocation with sensitivity, and the simulated check, on
-    the scenario's case horizon and warm-up unless told otherwise."""
+    the scenario's case horizon and warm-up unless told otherwise. ``on_phase("solving")``, when
+    given, is called just before the allocation is solved."""
     began = time.perf_counter()
     mode = Mode(mode)
     seed = scenario.simulation.seed if seed is None else seed
@@ -511,6 +513,8 @@ def make_plan(
         }
     target = scenario.targets.grid.share
     problem = problem_from_scenario(scenario, fitted, target=target, fairness=fairness)
+    if on_phase is not None:
+        on_phase("solving")
     result = solve(problem, mode, solver=solver)
     sensitivity = analyse(problem, mode, solver=solver) if with_sensitivity else None
     checks: dict[str, CommunityCheck] = {}

@@ -100,6 +100,8 @@ def read_toml(path: Path, label: str) -> tuple[dict[str, Any], str]:
             message += f": {key.group(1).strip()} is given twice"
         elif at_end:
             message += " at the end of the file"
+        elif line is not None and line <= len(lines):
+            message += _non_ascii_hint(lines[line - 1])
         raise ScenarioError(label, "", f"invalid TOML: {message}", line) from None
     except RecursionError:
         raise ScenarioError(
@@ -221,7 +223,10 @@ def _message(err: dict[str, Any], allowed: list[str]) -> str:
     if kind == "less_than":
         return f"must be < {_bound(ctx['lt'])}{got}"
     if kind == "less_than_equal":
-        return f"must be <= {_bound(ctx['le'])}{got}"
+        text = f"must be <= {_bound(ctx['le'])}{got}"
+        if ctx["le"] == 1 and isinstance(value, int | float) and 1 < value <= 100:
+            text += f": a share is a fraction of 1, so write {value / 100:g} for {value:g}%"
+        return text
     if kind == "missing":
         return "required, but not given"
     if kind == "extra_forbidden":
@@ -560,7 +565,36 @@ def _or(value: Any, default: Any) -> Any:
 
 def _check_slug(key: str, path: str, fail: Any) -> None:
     if not schema.SLUG.match(key):
-        raise fail(path, f"id {key!r} must be a lowercase ASCII slug (a-z, 0-9, '-', '_')")
+        hint = ""
+        if not key.isascii():
+            hint = f"; use an ASCII id and give the Chinese name as name_zh = {key!r}"
+        elif schema.SLUG.match(key.lower()):
+            hint = f"; did you mean {key.lower()!r}?"
+        raise fail(path, f"id {key!r} must be a lowercase ASCII slug (a-z, 0-9, '-', '_')" + hint)
+
+
+_NAME_HINT = (
+    ": ids are ASCII slugs (a-z, 0-9, '-', '_'), so write an ASCII id and give the Chinese name "
+    'as name_zh, e.g. {example} with name_zh = "{name}"'
+)
+_HEADER_RAW = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
+
+
+def _non_ascii_hint(text: str) -> str:
+    """A hint for a key TOML refused because it is not ASCII (``[districts.hexi.streets.山下]``,
+    ``山下 = { households = 800 }``): ids are ASCII, names go in ``name_zh``."""
+    header = _HEADER_RAW.match(text)
+    keys = header.group(1) if header else text.split("=", 1)[0]
+    segments = [part.strip() for part in keys.split(".")]
+    bad = next((part for part in segments if part and not part.isascii()), None)
+    if bad is None:
+        return ""
+    name = bad.strip("\"'")
+    if header:
+        example = "[" + ".".join([*segments[: segments.index(bad)], "ID"]) + "]"
+    else:
+        example = "ID = { ... }"
+    return _NAME_HINT.format(example=example, name=name)
 
 
 def _check_shifts(shifts: Sequence[schema.Shift], windows: int, calendar: schema.Calendar,

@@ -40,7 +40,7 @@ def test_validate_ok() -> None:
     assert result.stdout.splitlines() == [
         "ok liaoyuan.toml: 3 districts, 17 streets, 35 communities, 226,070 households",
         "ok liaoyuan-before.toml: 3 districts, 3 streets, 17 communities, 226,070 households",
-        "ok minimal.toml: 1 districts, 2 streets, 3 communities, 12,900 households",
+        "ok minimal.toml: 1 district, 2 streets, 3 communities, 12,900 households",
     ]
     assert result.stderr == ""
 
@@ -91,7 +91,7 @@ def test_nonexistent_file() -> None:
 
 
 def test_show_table() -> None:
-    result = runner.invoke(app, ["scenario", "show", "liaoyuan"])
+    result = runner.invoke(app, ["scenario", "show", "liaoyuan", "--lang", "en"])
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "3 districts, 17 streets (街道), 35 communities (社区), 226,070 households" in out
@@ -105,12 +105,14 @@ def test_show_table() -> None:
 def test_show_defaults_to_liaoyuan() -> None:
     result = runner.invoke(app, ["scenario", "show"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Scenario liaoyuan ")
+    assert result.stdout.startswith("方案 liaoyuan ")  # --lang zh is the default
 
 
 def test_show_with_set() -> None:
     result = runner.invoke(
-        app, ["scenario", "show", "liaoyuan", "--set", "districts.*.streets.*.windows=4"]
+        app,
+        ["scenario", "show", "liaoyuan", "--lang", "en"]
+        + ["--set", "districts.*.streets.*.windows=4"],
     )
     assert result.exit_code == 0, result.output
     assert "68 window clerks" in result.stdout
@@ -184,6 +186,7 @@ def test_show_bad_input_exits_2_without_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "error: --set budget.purchase_share=2: budget.purchase_share: must be <= 1, got 2\n"
+        "error: --set budget.purchase_share=2: budget.purchase_share: must be <= 1, got 2: "
+        "a share is a fraction of 1, so write 0.02 for 2%\n"
     )
     assert "Traceback" not in result.output

@@ -47,9 +47,9 @@ def test_simulate_json_on_stdout_matches_the_library():
 
 def test_simulate_table_and_file(tmp_path):
     out = tmp_path / "sim.json"
-    result = runner.invoke(app, ["simulate", *FAST, "--json", str(out)])
+    result = runner.invoke(app, ["simulate", *FAST, "--json", str(out), "--lang", "en"])
     assert result.exit_code == 0, result.output
-    assert "window" in result.stdout and "worst sites" in result.stdout
+    assert "service window" in result.stdout and "worst sites" in result.stdout
     assert json.loads(out.read_text("utf-8"))["scenario"] == "liaoyuan"
 
 

@@ -57,7 +57,7 @@ def test_sweep_records_and_resumes_through_the_cli(tmp_path):
     out = tmp_path / "sweep"
     args = ["sweep", "liaoyuan", "--vary", "districts.xian.streets.taian.windows=1..3",
             "--out", str(out), "-r", "1", "--days", "3", "--case-days", "4", "--case-warmup", "0",
-            "-q", "--backend", "serial"]
+            "-q", "--backend", "serial", "--lang", "en"]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert "3 run now, 0 already recorded" in first.stdout

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 from jiedao.export.documents import compare_document
+from jiedao.export.labels import label
 from jiedao.export.table import format_table
 from jiedao.export.text import compare_table_rows, render_compare
 from jiedao.planning import compare as pairing
@@ -129,8 +131,9 @@ def test_before_and_after_the_reform_compare_at_city_and_district_level():
     assert rows and all(row[0] == "city" for row in rows)
     assert all(len(row) == len(headers) for row in rows)
     assert all(row[-1] in ("yes", "no", "n/a") for row in rows)
-    share = next(r for r in rows if r[1] == "window" and r[2] == "target_share")
-    assert share[3].endswith("%") or "% ±" in share[3]
+    window, share_label = label("window", "en"), label("target_share", "en")
+    share = next(r for r in rows if r[1] == window and r[2] == share_label)
+    assert re.fullmatch(r"\d+\.\d% \(\d+\.\d-\d+\.\d\)", share[3]), share[3]  # mean (95% range)
     assert " pp" in share[5]
     assert "city" in format_table(headers, rows)
     _, district_rows = compare_table_rows(comparison, metrics=("wait_mean_min",), level="district")

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from jiedao.cli import app
-from jiedao.export.plan import ALLOCATION_COLUMNS, CURVE_COLUMNS
+from jiedao.export.plan import ALLOCATION_COLUMNS, CURVE_COLUMNS, xlsx_layout
 from jiedao.planning.plan import make_plan
 from jiedao.planning.response import measure_curves
 from jiedao.scenarios import load
@@ -118,11 +118,14 @@ def test_cli_plan_writes_tables_that_read_back(tmp_path):
     assert sum(int(r["posts_proposed"]) for r in rows) == document["posts_total"]
     book = load_workbook(out / "allocation.xlsx")
     sheet = book["allocation"]
-    assert [c.value for c in sheet[2]] == list(ALLOCATION_COLUMNS)
+    header = [c.value for c in sheet[2]]
+    assert header == [name for name, _, _ in xlsx_layout(ALLOCATION_COLUMNS)]
+    at = {name: header.index(name) for name in header}
     for row, cells in zip(rows, sheet.iter_rows(min_row=3, values_only=True), strict=True):
         assert cells[0] == row["community_id"]
-        assert cells[7] == int(row["posts_proposed"])  # numbers stored as numbers
-        assert cells[9] == pytest.approx(float(row["funds_proposed_yuan"]))
+        assert cells[at["posts_proposed"]] == int(row["posts_proposed"])  # numbers as numbers
+        assert cells[at["funds_proposed_yuan"]] == pytest.approx(float(row["funds_proposed_yuan"]))
+        assert cells[at["posts_change"]] == int(row["posts_proposed"]) - int(row["posts_current"])
     with (out / "curves.csv").open(encoding="utf-8-sig") as handle:
         assert tuple(next(csv.reader(handle))) == CURVE_COLUMNS
     # a second run does not overwrite without --force

@@ -150,7 +150,7 @@ VARY = [
     "demand.window.rate_per_1000_households_per_day=6,7.5,9",
 ]
 SWEEP_OPTIONS = ["-r", "1", "--days", "5", "--case-days", "2", "--case-warmup", "0", "-q",
-                 "--backend", "serial"]  # fmt: skip
+                 "--backend", "serial", "--lang", "en"]  # fmt: skip
 
 
 def sweep_command(out: Path) -> list[str]:
@@ -431,3 +431,128 @@ def test_no_stray_temporary_files_in_outputs(small: Path, tmp_path: Path) -> Non
                           capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert sorted(os.listdir(out)) == visible(out)
+
+
+# --- an interrupt at each named phase: one line, exit code 130, nothing partial (issue 14) --------
+
+
+def _nothing_partial(out: Path) -> None:
+    """No new file in ``out``, not even a hidden temporary one."""
+    assert not out.exists() or sorted(os.listdir(out)) == [], os.listdir(out)
+
+
+def _interrupt(phase: str, command: list[str], folder: Path) -> tuple[int, str, list[int]]:
+    child = stopped_at(phase, command, folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       cwd=ROOT, start_new_session=True)  # fmt: skip
+    pool = workers(child.pid)
+    os.killpg(child.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    _, stderr = child.communicate(timeout=TIMEOUT)
+    wait_for(lambda: not running(pool), "the workers to end")
+    return child.returncode, stderr, pool
+
+
+@pytest.mark.parametrize(
+    ("phase", "options"),
+    [("starting", IN_POOL), ("simulating", PLAN), ("solving", PLAN), ("writing", PLAN)],
+)
+def test_a_plan_interrupted_at_each_phase_says_one_line(
+    small: Path, tmp_path: Path, phase: str, options: list[str]
+) -> None:
+    out = tmp_path / "out"
+    code, stderr, pool = _interrupt(
+        phase, [JIEDAO, "plan", str(small), *options, "--out", str(out)], tmp_path
+    )
+    assert code == 130, stderr
+    assert stderr.strip() == INTERRUPTED  # one line: no traceback from the workers either
+    assert bool(pool) == (phase == "starting")
+    _nothing_partial(out)
+
+
+SMALL_VARY = ["--vary", "demand.window.return_share=0.2,0.3,0.4,0.5"]
+SMALL_SWEEP = ["-r", "1", "--days", "3", "--case-days", "2", "--case-warmup", "0", "-q",
+               "--lang", "en"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("phase", "backend", "kept"),
+    [
+        ("starting", ["--backend", "process", "--workers", "2"], 0),
+        ("simulating", ["--backend", "process", "--workers", "2"], 1),  # after the first point
+        ("recorded#3", ["--backend", "serial"], 3),
+        ("writing", ["--backend", "serial"], 4),
+    ],
+)
+def test_a_sweep_interrupted_at_each_phase_says_one_line(
+    small: Path, tmp_path: Path, phase: str, backend: list[str], kept: int
+) -> None:
+    out = tmp_path / "sweep"
+    command = [JIEDAO, "sweep", str(small), *SMALL_VARY, "--out", str(out), *SMALL_SWEEP,
+               *backend]  # fmt: skip
+    code, stderr, _ = _interrupt(phase, command, tmp_path)
+    assert code == 130, stderr
+    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr, stderr
+    if kept == 4:
+        assert stderr.strip() == (
+            f"interrupted: all 4 points are recorded in {out}; run the same command again to "
+            "write the results table and charts"
+        )
+    else:
+        assert stderr.strip().startswith(f"interrupted: {kept} of 4 points are recorded in {out}")
+    # nothing partial: whole point lines, the manifest, and no results or temporary file
+    assert lines_in(out / "points.jsonl") == kept
+    assert sorted(os.listdir(out)) == sorted(["sweep.json"] + (["points.jsonl"] if kept else []))
+    if phase == "writing":  # the same command writes the results from the points recorded
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert "0 run now, 4 already recorded" in done.stdout
+        assert {"results.csv", "results.xlsx", "sweep-1.svg"} <= set(os.listdir(out))
+
+
+POOL_BESIDE_A_THREAD = textwrap.dedent(
+    """
+    import sys, threading
+    from jiedao.export.files import checkpoint
+    from jiedao.scenarios import load
+    from jiedao.sim.backends import ProcessPool
+    from jiedao.sim.run import Horizon, tasks
+    # a second thread: the pool's workers then come from a fork server, not a fork
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+    scenario = load(sys.argv[1])
+    work = tasks(scenario, 4, 1, Horizon.of(scenario, 2, 0, 2, 0))
+    try:
+        ProcessPool(2, on_start=lambda: checkpoint("starting"))(scenario, work)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\\n")
+        sys.exit(130)
+    """
+)
+
+
+def test_workers_from_a_fork_server_stay_quiet_when_interrupted_as_they_start(
+    small: Path, tmp_path: Path
+) -> None:
+    code, stderr, pool = _interrupt(
+        "starting", [sys.executable, "-c", POOL_BESIDE_A_THREAD, str(small)], tmp_path
+    )
+    assert code == 130, stderr
+    assert stderr == "interrupted\n"  # no traceback from the fork server or a worker
+    assert pool  # the fork server (and the resource tracker) were running
+
+
+def test_ctrl_c_while_the_files_are_renamed_finishes_the_set_first(
+    small: Path, tmp_path: Path
+) -> None:
+    """The renames take microseconds: a Ctrl-C among them waits for the last, so the folder holds
+    the whole new set (a kill, not a Ctrl-C, is what can leave a mixed set: see above)."""
+    out = tmp_path / "out"
+    code, stderr, _ = _interrupt(
+        "renaming", [JIEDAO, "plan", str(small), *PLAN, "--out", str(out)], tmp_path
+    )
+    assert code == 130, stderr
+    assert stderr.strip() == (
+        f"interrupted: the 5 output files were all written to {out} before it stopped"
+    )
+    assert visible(out) == sorted(
+        ["allocation.csv", "allocation.xlsx", "curves.csv", "plan.json", "windows.csv"]
+    )
+    assert sorted(os.listdir(out)) == visible(out)  # no temporary file either

@@ -782,7 +782,8 @@ def test_a_scenario_cannot_make_out_write_outside_its_folder(tmp_path: Path) -> 
         "simulate": (["simulate", str(path), *TINY, "-q"],
                      {"simulate.json", "waits.png", "waits.svg"}),
         "sweep": (["sweep", str(path), "--vary", "districts.d.streets.s.windows=1,2", *TINY,
-                   "-q"], {"sweep.json", "points.jsonl"}),
+                   "-q"], {"sweep.json", "points.jsonl", "results.csv", "results.xlsx",
+                           "sweep-1.png", "sweep-1.svg"}),
     }  # fmt: skip
     for command, (args, expected) in runs.items():
         out = tmp_path / "out" / command

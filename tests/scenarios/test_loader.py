@@ -386,7 +386,8 @@ def test_shares_must_sum_to_one(tmp_path: Path) -> None:
 def test_share_above_one(tmp_path: Path) -> None:
     text = edit("posts_pool = 8", "posts_pool = 8\npurchase_share = 1.5")
     assert error_of(tmp_path, text) == (
-        f"{F}: budget.purchase_share: must be <= 1, got 1.5 (line 20)"
+        f"{F}: budget.purchase_share: must be <= 1, got 1.5: a share is a fraction of 1, so write "
+        "0.015 for 1.5% (line 20)"
     )
 
 
@@ -457,12 +458,12 @@ def test_posts_below_party_building_posts(tmp_path: Path) -> None:
 def test_bad_id_slug(tmp_path: Path) -> None:
     assert error_of(tmp_path, edit("c01 = {", "C-01 = {")) == (
         f"{F}: {RIVERSIDE}.communities.C-01: id 'C-01' must be a lowercase ASCII slug "
-        "(a-z, 0-9, '-', '_') (line 37)"
+        "(a-z, 0-9, '-', '_'); did you mean 'c-01'? (line 37)"
     )
     text = BASE.replace("districts.east.", "districts.East.")
     assert error_of(tmp_path, text) == (
-        f"{F}: districts.East: id 'East' must be a lowercase ASCII slug (a-z, 0-9, '-', '_') "
-        "(line 35)"
+        f"{F}: districts.East: id 'East' must be a lowercase ASCII slug (a-z, 0-9, '-', '_'); "
+        "did you mean 'east'? (line 35)"
     )
 
 
