@@ -206,8 +206,12 @@ def test_paired_difference_by_hand():
 # figures made by the residents themselves: the same residents give the same values, so pairing
 # must shrink their intervals wherever it is claimed
 RESIDENT_WINDOW = ("arrivals", "completed")
-RESIDENT_COST = ("matters", "whole_cost_min", "travel_min", "service_min", "trips_per_matter",
-                 "whole_cost_yuan_per_year")
+# The parts of the whole cost the residents decide (which matters arise, where from, how long they
+# take); the whole cost also holds the queues' waits, whose noise pairing removes only where both
+# runs share it: the before-file's district halls queue far more than the street centres, so at
+# Longshan the two runs' whole costs barely correlate (0.05 over 4 replications) and pairing
+# cannot narrow that interval.
+RESIDENT_COST = ("matters", "travel_min", "service_min", "trips_per_matter")
 
 
 @pytest.fixture(scope="module")
@@ -292,8 +296,8 @@ def test_keys_that_do_not_match_make_the_runs_independent():
     costs = {s.site: s.metrics["matters"].differences["renamed"].paired for s in comparison.costs}
     assert costs["xian/centre/c04"] is False and costs["xian/centre/c01"] is True
     assert costs["longshan"] is True and costs["city"] is False
-    text = render_compare(comparison)
-    assert "independent runs, Welch intervals: window, whole cost" in text
+    text = render_compare(comparison, lang="en")
+    assert "independent runs, Welch intervals: service window, whole cost" in text
 
 
 def test_compare_reports_the_whole_cost_and_its_break_even(before_after):
@@ -316,7 +320,7 @@ def test_compare_reports_the_whole_cost_and_its_break_even(before_after):
     saving = per_trip["before"]["mean"] - per_trip["after"]["mean"]
     assert be["break_even_saving_min"] == pytest.approx(saving - be["margin_min"], abs=1e-5)
     assert {e["level"] for e in document["whole_cost"]} == {"city", "district"}
-    text = render_compare(comparison)
+    text = render_compare(comparison, lang="en")
     assert "whole cost, min a matter" in text and "break-even" in text
 
 
@@ -328,7 +332,7 @@ def test_a_level_without_common_sites_falls_back_in_one_line(before_after):
     )
     assert comparison.level_shown("community")[0] == "district"
     assert comparison.level_shown("district") == ("district", None)
-    text = render_compare(comparison, "street")
+    text = render_compare(comparison, "street", lang="en")
     first, *rest = text.splitlines()
     assert first.startswith("no common streets")
     assert any(line.startswith("longshan ") for line in rest)
