@@ -306,6 +306,8 @@ class Run:
     def executor(self) -> Any:
         from jiedao.sim.backends import make_backend
 
+        if self.backend is Backend.dask and not self.scheduler:
+            raise fail("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
         try:
             return make_backend(
                 self.backend.value, self.workers, self.scheduler, on_start=_starting
@@ -1112,7 +1114,7 @@ def sweep(
             lang=lang.value,
         )
     if json_out is not None:
-        emit_json(summary, json_out)
+        emit_json(summary.document(), json_out)
         if json_out == "-":
             return
     typer.echo(render_sweep(summary, lang.value))

@@ -29,6 +29,7 @@ import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,6 +42,41 @@ from jiedao.scenarios.model import Scenario
 from jiedao.scenarios.overrides import points
 
 SCHEMA = "jiedao.sweep/1"
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What a sweep run leaves: how many points in all, run now and found recorded, the records
+    in point order, and the results files written (none until every point is recorded)."""
+
+    out: str
+    total: int
+    ran: int
+    skipped: int
+    arguments: dict[str, Any]
+    points: tuple[dict[str, Any], ...]
+    tables: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return len(self.points) == self.total
+
+    def document(self) -> dict[str, Any]:
+        """The ``jiedao.sweep/1`` document (``--json``)."""
+        doc: dict[str, Any] = {
+            "schema": SCHEMA,
+            "out": self.out,
+            "total": self.total,
+            "skipped": self.skipped,
+            "ran": self.ran,
+            "arguments": self.arguments,
+            "points": list(self.points),
+        }
+        if self.tables:
+            doc["tables"] = list(self.tables)
+        return doc
+
+
 MANIFEST = "sweep.json"
 POINTS = "points.jsonl"
 # What a re-run must repeat. The scenario is matched by its contents, not by how it was named.
@@ -129,20 +165,19 @@ class SweepRecorder:
         self.ran += 1
         checkpoint("recorded")
 
-    def summary(self, varies: Sequence[Vary]) -> dict[str, Any]:
+    def summary(self, varies: Sequence[Vary]) -> SweepSummary:
         from jiedao.scenarios.overrides import point_id
 
         all_points = points(varies)
         ordered = [self.done[point_id(p)] for p in all_points if point_id(p) in self.done]
-        return {
-            "schema": SCHEMA,
-            "out": str(self.out_dir),
-            "total": len(all_points),
-            "skipped": len(ordered) - self.ran,
-            "ran": self.ran,
-            "arguments": self.arguments,
-            "points": ordered,
-        }
+        return SweepSummary(
+            out=str(self.out_dir),
+            total=len(all_points),
+            ran=self.ran,
+            skipped=len(ordered) - self.ran,
+            arguments=self.arguments,
+            points=tuple(ordered),
+        )
 
 
 def sweep_into(
@@ -157,7 +192,7 @@ def sweep_into(
     progress: Callable[[int], None] | None = None,
     simulate: Callable[[Scenario], Any] | None = None,
     lang: str = "zh",
-) -> dict[str, Any]:
+) -> SweepSummary:
     """Run the sweep's points not yet recorded in ``out``, recording each as it finishes, then
     write the results table and charts (:func:`write_results`, labels in ``lang``).
 
@@ -187,8 +222,9 @@ def sweep_into(
             simulate=simulate,
         )
         summary = recorder.summary(varies)
-        if len(summary["points"]) == summary["total"]:
-            summary["tables"] = write_results(out, summary["points"], varies, lang)
+        if summary.complete:
+            tables = write_results(out, list(summary.points), varies, lang)
+            summary = replace(summary, tables=tuple(tables))
         return summary
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from jiedao.export import format as fmt
 from jiedao.export.labels import label, label_or, parameter_label
+from jiedao.export.sweep import SweepSummary
 from jiedao.export.table import format_table
 from jiedao.planning.compare import Comparison
 from jiedao.planning.plan import Plan
@@ -645,17 +646,17 @@ def _format(
 # --- sweep ----------------------------------------------------------------------------------------
 
 
-def render_sweep(summary: dict[str, Any], lang: str = "zh") -> str:
-    tables = ", ".join(summary.get("tables", ()))
+def render_sweep(summary: SweepSummary, lang: str = "zh") -> str:
+    tables = ", ".join(summary.tables)
     if lang == "zh":
         return (
-            f"参数扫描：共{summary['total']}个取值点，本次运行{summary['ran']}个，"
-            f"已记录{summary['skipped']}个，见 {summary['out']}/points.jsonl"
+            f"参数扫描：共{summary.total}个取值点，本次运行{summary.ran}个，"
+            f"已记录{summary.skipped}个，见 {summary.out}/points.jsonl"
             + (f"；结果表与图：{tables}" if tables else "")
         )
     return (
-        f"sweep: {summary['total']} points, {summary['ran']} run now, "
-        f"{summary['skipped']} already recorded, in {summary['out']}/points.jsonl"
+        f"sweep: {summary.total} points, {summary.ran} run now, "
+        f"{summary.skipped} already recorded, in {summary.out}/points.jsonl"
         + (f"; results: {tables}" if tables else "")
     )
 

@@ -314,6 +314,8 @@ def make_backend(
         return ProcessPool(workers, on_start=on_start)
     if name == "dask":
         if not scheduler:
-            raise ValueError("--backend dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+            raise ValueError(
+                "the dask backend needs a scheduler address (e.g. tcp://10.0.0.5:8786)"
+            )
         return Dask(scheduler, on_start=on_start)
     raise ValueError(f"unknown backend {name!r}: expected one of {', '.join(BACKENDS)}")

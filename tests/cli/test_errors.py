@@ -106,6 +106,16 @@ def test_an_unwritable_target_fails_in_one_line_before_any_work(
     assert spies == []
 
 
+def test_dask_without_a_scheduler_fails_in_one_line_before_any_work(
+    spies: list[str], tmp_path: Path
+) -> None:
+    sweep = ["sweep", "-q", "--vary", "seed=1,2", "--out", str(tmp_path / "s")]
+    for args in (["simulate", "-q"], ["plan", "-q"], sweep):
+        line = _one_error_line(runner.invoke(app, [*args, "--backend", "dask"]))
+        assert "--backend dask needs --scheduler" in line, line
+    assert spies == []
+
+
 def test_scenario_generate_and_show_check_their_targets_first(
     spies: list[str], a_file: Path
 ) -> None:

@@ -177,8 +177,8 @@ def _lines(out: Path) -> list[dict[str, Any]]:
 def test_a_sweep_records_every_point_once(tmp_path: Path):
     fake, ticks = Recorder(), []
     summary = _sweep(tmp_path / "s", fake, progress=ticks.append, settings={"seed": 3})
-    assert summary["schema"] == "jiedao.sweep/1"
-    assert (summary["total"], summary["ran"], summary["skipped"]) == (6, 6, 0)
+    assert summary.document()["schema"] == "jiedao.sweep/1"
+    assert (summary.total, summary.ran, summary.skipped) == (6, 6, 0)
     assert fake.calls == points(VARIES)
     assert ticks == [1] * 6
     records = _lines(tmp_path / "s")
@@ -196,7 +196,7 @@ def test_a_sweep_records_every_point_once(tmp_path: Path):
     ]
     assert _taian(records[0], "nan") is None  # JSON has no NaN
     assert records[0]["label"] == f"{TAIAN}=1, districts.xian.streets.anjia.windows=2"
-    assert summary["points"] == records == read_points(tmp_path / "s")
+    assert list(summary.points) == records == read_points(tmp_path / "s")
     manifest = json.loads((tmp_path / "s" / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["schema"] == "jiedao.sweep/1"
     assert manifest["scenario"] == "liaoyuan"
@@ -211,7 +211,7 @@ def test_same_arguments_run_nothing_again(tmp_path: Path):
     again, ticks = Recorder(), []
     summary = _sweep(tmp_path, again, progress=ticks.append, settings={"seed": 3})
     assert again.calls == []
-    assert (summary["ran"], summary["skipped"], len(summary["points"])) == (0, 6, 6)
+    assert (summary.ran, summary.skipped, len(summary.points)) == (0, 6, 6)
     assert ticks == [6]
     assert (tmp_path / POINTS).read_bytes() == before
 
@@ -224,7 +224,7 @@ def test_an_interrupted_sweep_resumes_with_the_remaining_points(tmp_path: Path, 
     rest, ticks = Recorder(), []
     summary = _sweep(tmp_path, rest, progress=ticks.append)
     assert rest.calls == points(VARIES)[k:]  # exactly the remaining points
-    assert (summary["ran"], summary["skipped"]) == (6 - k, k)
+    assert (summary.ran, summary.skipped) == (6 - k, k)
     assert ticks == ([k] if k else []) + [1] * (6 - k)
     records = _lines(tmp_path)
     ids = [r["id"] for r in records]
@@ -243,7 +243,7 @@ def test_a_line_torn_by_a_crash_is_dropped_and_its_point_rerun(tmp_path: Path):
     rest = Recorder()
     summary = _sweep(tmp_path, rest)
     assert rest.calls == points(VARIES)[2:]
-    assert summary["ran"] == 4
+    assert summary.ran == 4
     records = _lines(tmp_path)
     assert [r["index"] for r in records] == list(range(6))
     assert (tmp_path / POINTS).read_bytes().startswith(whole)
@@ -304,7 +304,7 @@ def test_other_arguments_into_the_same_folder_are_refused(
     summary = _sweep(
         tmp_path, other, args["varies"], args["ref"], args["base"], args["settings"], force=True
     )
-    assert summary["ran"] == len(points(args["varies"])) == len(_lines(tmp_path))
+    assert summary.ran == len(points(args["varies"])) == len(_lines(tmp_path))
     manifest = json.loads((tmp_path / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["settings"] == args["settings"]
 
@@ -317,7 +317,7 @@ def test_the_scenario_is_matched_by_contents_not_by_name(tmp_path: Path):
     _sweep(tmp_path / "out", Recorder())
     again = Recorder()
     summary = _sweep(tmp_path / "out", again, ref=str(copy))
-    assert again.calls == [] and summary["skipped"] == 6
+    assert again.calls == [] and summary.skipped == 6
 
 
 def test_bad_levels_fail_before_anything_runs(tmp_path: Path):
@@ -347,7 +347,7 @@ def test_a_real_tiny_sweep_with_the_engine(tmp_path: Path):
         simulate=simulate,
     )
     records = _lines(tmp_path)
-    assert len(records) == summary["ran"] == 3
+    assert len(records) == summary.ran == 3
 
     def wait(record: dict[str, Any], site: str) -> float:
         (entry,) = [
