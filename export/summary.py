@@ -1,0 +1,471 @@
+"""One summary of a plan that every output reads: the report, its charts and the terminal headline.
+
+:func:`plan_summary` walks the plan result once and freezes what a person reads into plain
+objects: totals (posts, funds, clerks and what they cost a year), one line per community, street
+and district (today, plan, change; the check's level with its interval clipped to 0-1 and whether
+the target is met on the lower bound), the budget split, the risks, and where the figures come
+from. A figure is computed here once; renderers format it (:mod:`export.format`) and never add it
+up again.
+
+Units (one per stream, everywhere a person reads them): :data:`UNITS`. Windows and urgent grid
+response in minutes; ordinary grid events and enforcement cases in days.
+
+Shares' intervals: the check's service level is a mean of per-replication shares; its interval is
+the replication t-interval (mean ± half-width) clipped to 0-1 (:class:`Share`). ``lo`` and ``hi``
+are those ends.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jiedao.planning.plan import Plan
+
+# stream -> (unit, minutes per unit): the unit each stream's times are read in
+UNITS: dict[str, tuple[str, float]] = {
+    "window": ("min", 1.0),
+    "urgent": ("min", 1.0),
+    "grid": ("days", 1440.0),  # ordinary grid events
+    "ordinary": ("days", 1440.0),
+    "enforcement": ("days", 1440.0),
+}
+
+# communities (or streets) beyond which a chart draws streets (or districts) instead of one bar each
+MAX_BARS = 60
+
+
+def in_unit(stream: str, minutes: float) -> float:
+    """A duration in minutes expressed in the stream's unit (:data:`UNITS`)."""
+    unit = UNITS.get(stream, ("min", 1.0))
+    return minutes / unit[1]
+
+
+def unit_of(stream: str) -> str:
+    return UNITS.get(stream, ("min", 1.0))[0]
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class Share:
+    """A share (0-1) with its 95% t-interval clipped to 0-1: ``lo <= mean <= hi``."""
+
+    mean: float
+    half: float
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(
+        cls, mean: float | None, half: float | None = None, lower: float | None = None
+    ) -> Share | None:
+        """``lower``, where the check gives its own lower bound, is that bound (the same
+        t-interval clipped to 0-1, so equal to ``mean - half`` unless clipped)."""
+        if not _finite(mean):
+            return None
+        m = float(mean)  # type: ignore[arg-type]
+        h = abs(float(half)) if _finite(half) else 0.0  # type: ignore[arg-type]
+        lo = float(lower) if _finite(lower) else max(0.0, m - h)  # type: ignore[arg-type]
+        return cls(m, h, max(0.0, min(lo, m)), min(1.0, m + h))
+
+    def as_dict(self) -> dict[str, float]:
+        return {"mean": self.mean, "ci95": self.half, "lo": self.lo, "hi": self.hi}
+
+
+@dataclass(frozen=True)
+class CommunityLine:
+    id: str
+    name: str
+    street_id: str
+    street: str
+    district_id: str
+    district: str
+    type: str
+    households: int
+    posts_today: int
+    posts_plan: int | None
+    funds_today_yuan: float
+    funds_plan_yuan: float | None
+    level: Share | None  # the check's joint grid level (or the curve's where not checked)
+    target: float | None
+    met: bool | None  # on the lower 95% bound, and the backlog does not grow
+    urgent: Share | None = None
+    ordinary: Share | None = None
+    backlog_grows: bool = False
+    utilisation: float | None = None
+    cap_hit: bool = False
+    checked: bool = False
+
+    @property
+    def posts_change(self) -> int | None:
+        return None if self.posts_plan is None else self.posts_plan - self.posts_today
+
+    @property
+    def funds_change_yuan(self) -> float | None:
+        return None if self.funds_plan_yuan is None else self.funds_plan_yuan - self.funds_today_yuan
+
+
+@dataclass(frozen=True)
+class AreaLine:
+    """A street or district: sums of its communities (and its window clerks)."""
+
+    kind: str  # "street" or "district"
+    id: str
+    name: str
+    district: str
+    communities: int
+    households: int
+    posts_today: int
+    posts_plan: int
+    funds_today_yuan: float
+    funds_plan_yuan: float
+    checked: int
+    met: int
+    clerks_today: int = 0
+    clerks_plan: int | None = None
+
+    @property
+    def posts_change(self) -> int:
+        return self.posts_plan - self.posts_today
+
+    @property
+    def funds_change_yuan(self) -> float:
+        return self.funds_plan_yuan - self.funds_today_yuan
+
+    @property
+    def clerks_change(self) -> int | None:
+        return None if self.clerks_plan is None else self.clerks_plan - self.clerks_today
+
+
+@dataclass(frozen=True)
+class BudgetItem:
+    key: str  # "posts", "hours", "no_hours", "clerks"
+    quantity: float
+    unit: str
+    yuan: float
+
+
+@dataclass(frozen=True)
+class Risk:
+    key: str
+    count: int
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    scenario: str
+    scenario_zh: str
+    description: str
+    source: str
+    mode: str
+    seed: int
+    check_seed: int
+    check_replications: int
+    curve_source: str
+    households: int
+    post_cost_yuan: float
+    posts_pool: int
+    posts_today: int
+    posts_plan: int
+    funds_today_yuan: float
+    funds_plan_yuan: float
+    fund_pool_yuan: float | None
+    clerks_today: int | None
+    clerks_plan: int | None
+    checked: int
+    met: int
+    windows_checked: int
+    windows_met: int
+    window_target: float | None
+    communities: tuple[CommunityLine, ...]
+    streets: tuple[AreaLine, ...]
+    districts: tuple[AreaLine, ...]
+    budget: tuple[BudgetItem, ...]
+    risks: tuple[Risk, ...]
+    source_tags: tuple[tuple[str, int], ...]
+    paid_overtime_yuan: float = 0.0
+
+    @property
+    def posts_change(self) -> int:
+        return self.posts_plan - self.posts_today
+
+    @property
+    def posts_cost_yuan(self) -> float:
+        return self.posts_plan * self.post_cost_yuan
+
+    @property
+    def clerks_cost_yuan(self) -> float:
+        return (self.clerks_plan or 0) * self.post_cost_yuan
+
+    @property
+    def cost_yuan(self) -> float:
+        """A year: posts and clerks at the post cost, plus the funds (the budget split's sum)."""
+        return float(sum(item.yuan for item in self.budget))
+
+    @property
+    def funds_change_yuan(self) -> float:
+        return self.funds_plan_yuan - self.funds_today_yuan
+
+    @property
+    def clerks_change(self) -> int | None:
+        if self.clerks_plan is None or self.clerks_today is None:
+            return None
+        return self.clerks_plan - self.clerks_today
+
+
+TAG = re.compile(r"\[(seed|source|assumption)\b")
+
+
+def source_tags(text: str | None) -> tuple[tuple[str, int], ...]:
+    """How many figures of the scenario file carry each source tag ([seed], [source],
+    [assumption]; docs/sources.md gives each)."""
+    if not text:
+        return ()
+    counts: dict[str, int] = {"seed": 0, "source": 0, "assumption": 0}
+    for match in TAG.finditer(text):
+        counts[match.group(1)] += 1
+    return tuple((k, v) for k, v in counts.items() if v)
+
+
+def plan_summary(plan: Plan) -> PlanSummary:
+    """The plan's summary: built once, read by every renderer."""
+    scenario = plan.scenario
+    by_id = plan.result.by_id()
+    communities: list[CommunityLine] = []
+    for district in scenario.districts:
+        for street in district.streets:
+            for c in street.communities:
+                a = by_id.get(c.id)
+                ch = plan.checks.get(c.id)
+                if ch is not None:
+                    level = Share.of(ch.level, ch.ci95, ch.lower)
+                    met: bool | None = ch.target_met
+                    urgent = Share.of(ch.urgent_level, ch.urgent_ci95)
+                    ordinary = Share.of(ch.ordinary_level, ch.ordinary_ci95)
+                else:
+                    level = Share.of(a.service_level) if a else None
+                    met = a.target_met if a else None
+                    urgent = ordinary = None
+                communities.append(
+                    CommunityLine(
+                        id=c.id,
+                        name=c.name_zh or c.name,
+                        street_id=street.id,
+                        street=street.name_zh or street.name,
+                        district_id=district.id,
+                        district=district.name_zh or district.name,
+                        type=c.type,
+                        households=c.households,
+                        posts_today=c.posts,
+                        posts_plan=a.posts if a else None,
+                        funds_today_yuan=float(c.funds_yuan),
+                        funds_plan_yuan=float(a.funds_yuan) if a else None,
+                        level=level,
+                        target=a.target if a else (ch.target if ch else None),
+                        met=met,
+                        urgent=urgent,
+                        ordinary=ordinary,
+                        backlog_grows=bool(ch.backlog_grows) if ch else False,
+                        utilisation=ch.utilisation if ch and _finite(ch.utilisation) else None,
+                        cap_hit=bool(ch.cap_hit) if ch else False,
+                        checked=ch is not None,
+                    )
+                )
+    clerks_plan_by_street: dict[str, int] = {}
+    windows_checked = windows_met = 0
+    window_target = None
+    if plan.clerks is not None:
+        clerks_plan_by_street = {a.community_id: a.posts for a in plan.clerks.result.allocation or ()}
+        windows_checked = len(plan.clerks.checks)
+        windows_met = sum(1 for s in plan.clerks.checks.values() if s.target_met)
+        window_target = next((s.target for s in plan.clerks.checks.values()), None)
+    streets = tuple(
+        _area("street", street.id, street.name_zh or street.name, district.name_zh or district.name,
+              [c for c in communities if c.street_id == street.id], street.windows,
+              clerks_plan_by_street.get(street.id) if plan.clerks is not None else None)
+        for district in scenario.districts
+        for street in district.streets
+    )
+    districts = tuple(
+        _area("district", d.id, d.name_zh or d.name, d.name_zh or d.name,
+              [c for c in communities if c.district_id == d.id],
+              sum(s.windows for s in d.streets),
+              sum(clerks_plan_by_street.get(s.id, 0) for s in d.streets)
+              if plan.clerks is not None else None)
+        for d in scenario.districts
+    )
+    posts_plan = sum(c.posts_plan or 0 for c in communities)
+    funds_plan = sum(c.funds_plan_yuan or 0.0 for c in communities)
+    clerks_today = sum(s.windows for s in scenario.streets()) if plan.clerks is not None else None
+    clerks_plan = sum(clerks_plan_by_street.values()) if plan.clerks is not None else None
+    post_cost = float(scenario.budget.post_cost_yuan)
+    budget = _budget(plan, posts_plan, funds_plan, clerks_plan, post_cost)
+    checked = [c for c in communities if c.checked]
+    text = scenario.origin.text if scenario.origin is not None else None
+    return PlanSummary(
+        scenario=scenario.name,
+        scenario_zh=scenario.name_zh or scenario.name,
+        description=scenario.description,
+        source=scenario.source,
+        mode=plan.mode.value,
+        seed=plan.seed,
+        check_seed=plan.check_seed,
+        check_replications=plan.check_replications,
+        curve_source=plan.curve_source,
+        households=scenario.households,
+        post_cost_yuan=post_cost,
+        posts_pool=scenario.budget.posts_pool,
+        posts_today=sum(c.posts_today for c in communities),
+        posts_plan=posts_plan,
+        funds_today_yuan=sum(c.funds_today_yuan for c in communities),
+        funds_plan_yuan=funds_plan,
+        fund_pool_yuan=scenario.budget.fund_pool_yuan,
+        clerks_today=clerks_today,
+        clerks_plan=clerks_plan,
+        checked=len(checked),
+        met=sum(1 for c in checked if c.met),
+        windows_checked=windows_checked,
+        windows_met=windows_met,
+        window_target=window_target,
+        communities=tuple(communities),
+        streets=streets,
+        districts=districts,
+        budget=budget,
+        risks=_risks(plan, communities),
+        source_tags=source_tags(text),
+        paid_overtime_yuan=float(plan.paid_overtime_yuan),
+    )
+
+
+def _area(
+    kind: str,
+    id_: str,
+    name: str,
+    district: str,
+    members: list[CommunityLine],
+    clerks_today: int,
+    clerks_plan: int | None,
+) -> AreaLine:
+    checked = [c for c in members if c.checked]
+    return AreaLine(
+        kind=kind,
+        id=id_,
+        name=name,
+        district=district,
+        communities=len(members),
+        households=sum(c.households for c in members),
+        posts_today=sum(c.posts_today for c in members),
+        posts_plan=sum(c.posts_plan or 0 for c in members),
+        funds_today_yuan=sum(c.funds_today_yuan for c in members),
+        funds_plan_yuan=sum(c.funds_plan_yuan or 0.0 for c in members),
+        checked=len(checked),
+        met=sum(1 for c in checked if c.met),
+        clerks_today=clerks_today,
+        clerks_plan=clerks_plan,
+    )
+
+
+BUDGET_KEYS = {
+    "purchased service hours": "hours",
+    "funds buying no hours": "no_hours",
+    "window clerks": "clerks",
+}
+
+
+def _budget(
+    plan: Plan, posts: int, funds: float, clerks: int | None, post_cost: float
+) -> tuple[BudgetItem, ...]:
+    """The year's money by what it buys: the optimiser's budget line (posts, the hours the funds
+    buy, the funds buying none), and the window clerks at the post cost where clerks are planned."""
+    items: list[BudgetItem] = []
+    lines = plan.result.budget.lines if plan.result.budget is not None else ()
+    for line in lines:
+        key = BUDGET_KEYS.get(line.item, "posts" if line.unit == "post-year" else line.item)
+        items.append(BudgetItem(key, line.quantity, line.unit, line.yuan))
+    if not items:
+        items = [
+            BudgetItem("posts", float(posts), "post-year", posts * post_cost),
+            BudgetItem("funds", funds, "yuan", funds),
+        ]
+    if clerks is not None and not any(i.key == "clerks" for i in items):
+        items.append(BudgetItem("clerks", float(clerks), "clerk-year", clerks * post_cost))
+    return tuple(items)
+
+
+def _risks(plan: Plan, communities: list[CommunityLine]) -> tuple[Risk, ...]:
+    """What could make the plan fall short, each with how many communities it concerns."""
+    def names(rows: list[CommunityLine]) -> tuple[str, ...]:
+        return tuple(c.name for c in rows[:5])
+
+    checked = [c for c in communities if c.checked]
+    risks: list[Risk] = []
+    if not checked:
+        risks.append(Risk("not_checked", len(communities)))
+    not_met = [c for c in checked if not c.met]
+    if not_met:
+        risks.append(Risk("not_met", len(not_met), names(not_met)))
+    backlog = [c for c in checked if c.backlog_grows]
+    if backlog:
+        risks.append(Risk("backlog", len(backlog), names(backlog)))
+    busy = [c for c in checked if c.utilisation is not None and c.utilisation >= 0.9]
+    if busy:
+        risks.append(Risk("busy", len(busy), names(busy)))
+    capped = [c for c in checked if c.cap_hit]
+    if capped:
+        risks.append(Risk("cap_hit", len(capped), names(capped)))
+    close = [
+        c
+        for c in checked
+        if c.met and c.level is not None and c.target is not None and c.level.lo - c.target < 0.01
+    ]
+    if close:
+        risks.append(Risk("close", len(close), names(close)))
+    cuts = [c for c in communities if (c.posts_change or 0) < 0]
+    if cuts:
+        risks.append(Risk("cuts", len(cuts), names(cuts)))
+    if plan.clerks is not None:
+        short = [s for s in plan.clerks.checks.values() if not s.target_met]
+        if short:
+            risks.append(Risk("windows_not_met", len(short), tuple(s.street_id for s in short[:5])))
+    if plan.elasticities:
+        top = max(plan.elasticities, key=lambda e: abs(e.value))
+        risks.append(Risk("elasticity", 1, (f"{top.label}|{top.value:.2f}",)))
+    return tuple(risks)
+
+
+def summary_document(summary: PlanSummary) -> dict[str, Any]:
+    """The summary's figures as JSON-ready data (English keys; shares with ``lo``/``hi``)."""
+    return {
+        "scenario": summary.scenario,
+        "seed": summary.seed,
+        "posts_today": summary.posts_today,
+        "posts_plan": summary.posts_plan,
+        "funds_today_yuan": summary.funds_today_yuan,
+        "funds_plan_yuan": summary.funds_plan_yuan,
+        "clerks_today": summary.clerks_today,
+        "clerks_plan": summary.clerks_plan,
+        "cost_yuan": summary.cost_yuan,
+        "checked": summary.checked,
+        "met": summary.met,
+        "budget": [
+            {"item": b.key, "quantity": b.quantity, "unit": b.unit, "yuan": b.yuan}
+            for b in summary.budget
+        ],
+        "communities": [
+            {
+                "community_id": c.id,
+                "posts_today": c.posts_today,
+                "posts_plan": c.posts_plan,
+                "service_level": c.level.as_dict() if c.level else None,
+                "target": c.target,
+                "target_met": c.met,
+            }
+            for c in summary.communities
+        ],
+    }
