@@ -933,6 +933,7 @@ def allocate(
     out: OutOption = None,
     force: ForceOption = False,
     json_out: JsonOption = None,
+    report: ReportOption = None,
     lang: LangOption = Lang.zh,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress on stderr (allocate has none).")
@@ -950,6 +951,7 @@ def allocate(
         force,
         curves,
         lang.value,
+        report,
         mode=mode,
         replications=1,
         check_replications=0,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from jiedao.export import format as fmt
 from jiedao.export.files import atomic_write_many, atomic_write_text
+from jiedao.export.labels import parameter_label
 from jiedao.export.summary import AreaLine, CommunityLine, PlanSummary, Risk
 from jiedao.export.svg import plan_charts
 
@@ -159,9 +160,9 @@ T: dict[str, tuple[str, str]] = {
         "{n} streets' windows do not meet their target: {ex}",
     ),
     "risk_elasticity": (
-        "岗位数最受“{label}”影响：该项变化1%，所需岗位约变化{value}%。",
-        "The posts figure is most sensitive to “{label}”: 1% more of it needs about {value}% "
-        "more posts.",
+        "岗位数最受“{label}”影响：该项增加10%，按负荷估算的岗位约变化{value}%。",
+        "The posts figure is most sensitive to “{label}”: 10% more of it changes the load-based "
+        "posts estimate by about {value}%.",
     ),
     "sensitivity": ("敏感性", "Sensitivity"),
     "about": ("数据来源与方法", "Where the figures come from"),
@@ -485,8 +486,12 @@ def _charts(s: PlanSummary, lang: str) -> str:
 
 def risk_line(risk: Risk, lang: str) -> str:
     if risk.key == "elasticity":
-        label, value = risk.examples[0].rsplit("|", 1)
-        return tr("risk_elasticity", lang, label=label, value=fmt.number(float(value)))
+        path, words, value = risk.examples
+        shown = parameter_label(path, lang)
+        label = words if shown == path else shown
+        return tr(
+            "risk_elasticity", lang, label=label, value=fmt.number(10 * float(value), 1, sign=True)
+        )
     sep = "、" if lang == "zh" else ", "
     examples = sep.join(risk.examples) + ("…" if risk.count > len(risk.examples) else "")
     return tr(f"risk_{risk.key}", lang, n=fmt.count(risk.count), ex=examples)
@@ -509,7 +514,12 @@ def _about(s: PlanSummary, lang: str, date: str) -> str:
         tag_text += f" · {s.source}"
     curves = tr("curves_simulated" if s.curve_source == "simulated" else "curves_given", lang)
     rows = [
-        (tr("about_scenario", lang), f"{s.scenario}（{s.scenario_zh}）: {s.description}"),
+        (
+            tr("about_scenario", lang),
+            f"{s.scenario_zh}（{s.scenario}）：{s.description}"
+            if lang == "zh"
+            else f"{s.scenario}: {s.description}",
+        ),
         (tr("about_date", lang), date),
         (tr("about_seed", lang), str(s.seed)),
         (tr("about_curves", lang), curves),

@@ -435,7 +435,8 @@ def _risks(plan: Plan, communities: list[CommunityLine]) -> tuple[Risk, ...]:
             risks.append(Risk("windows_not_met", len(short), tuple(s.street_id for s in short[:5])))
     if plan.elasticities:
         top = max(plan.elasticities, key=lambda e: abs(e.value))
-        risks.append(Risk("elasticity", 1, (f"{top.label}|{top.value:.2f}",)))
+        # (field path, the plan's English words for it, elasticity): the report names it
+        risks.append(Risk("elasticity", 1, (top.path, top.label, f"{top.value:.6f}")))
     return tuple(risks)
 
 

@@ -95,7 +95,7 @@ def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if value <= step * power:
             return step * power
     return 10 * power
@@ -108,11 +108,21 @@ def _ticks(top: float, n: int = 5) -> list[float]:
 # --- posts today vs plan --------------------------------------------------------------------------
 
 
+def community_labels(summary: PlanSummary) -> dict[str, str]:
+    """Each community's name on a chart; with its street where two communities share a name."""
+    names = [c.name for c in summary.communities]
+    return {
+        c.id: c.name if names.count(c.name) == 1 else f"{c.street} · {c.name}"
+        for c in summary.communities
+    }
+
+
 def _post_rows(summary: PlanSummary) -> tuple[str, list[tuple[str, str, int, int]]]:
     """(suffix key, rows of (id, label, today, plan)): communities, else streets, else districts."""
     if len(summary.communities) <= MAX_BARS:
+        names = community_labels(summary)
         return "", [
-            (c.id, c.name, c.posts_today, c.posts_plan or 0) for c in summary.communities
+            (c.id, names[c.id], c.posts_today, c.posts_plan or 0) for c in summary.communities
         ]
     areas: Sequence[AreaLine] = summary.streets
     key = "by_street"
@@ -136,7 +146,7 @@ def posts_chart(summary: PlanSummary, lang: str = "zh") -> str:
             f'<line x1="{_n(x)}" y1="{_n(top - 4)}" x2="{_n(x)}" y2="{_n(height - 36)}" '
             'stroke="#ddd"/>'
         )
-        body.append(_text(x, height - 22, fmt.number(tick), anchor="middle", size=11))
+        body.append(_text(x, height - 22, fmt.figure(tick), anchor="middle", size=11))
     bar = (row_h - 6) / 2
     for i, (key, name, today, plan) in enumerate(rows):
         y = top + i * row_h
@@ -180,6 +190,7 @@ def service_chart(summary: PlanSummary, lang: str = "zh") -> str:
     if len(rows) > MAX_BARS:
         return _service_distribution(summary, rows, lang)
     title = t("service_title", lang)
+    names = community_labels(summary)
     left, right, top, row_h = 170.0, 70.0, 56.0, 20.0
     height = top + row_h * max(len(rows), 1) + 40
     lows = [c.level.lo for c in rows if c.level] + [c.target for c in rows if c.target is not None]
@@ -209,7 +220,7 @@ def service_chart(summary: PlanSummary, lang: str = "zh") -> str:
         assert c.level is not None
         y = top + i * row_h + row_h / 2
         colour = C_MET if c.met else C_NOT
-        body.append(_text(left - 6, y + 4, c.name, anchor="end", size=11))
+        body.append(_text(left - 6, y + 4, names[c.id], anchor="end", size=11))
         body.append(
             f'<line x1="{_n(px(c.level.lo))}" y1="{_n(y)}" x2="{_n(px(c.level.hi))}" '
             f'y2="{_n(y)}" stroke="{colour}" stroke-width="2" data-key="{escape(c.id)}" '
