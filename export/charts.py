@@ -78,7 +78,7 @@ SYSTEM_FAMILIES = (
     "Heiti SC",
     "SimHei",
 )
-STREAM_ORDER = ("window", "grid", "enforcement")
+STREAM_ORDER = ("window", "urgent", "ordinary", "grid", "enforcement")
 DPI = 150
 
 # Colour-blind-safe pairs (Okabe-Ito)
@@ -454,14 +454,20 @@ def wait_distribution(
     lang: str = "zh",
     *,
     title: str | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> Figure:
     """Waiting-time distribution per stream: one panel each, the empirical CDF of the waits with
     the stream's target marked and the share of cases within it.
 
-    Waits and targets are in minutes; each panel shows minutes, hours or days by its scale.
-    Streams are shown window, grid, enforcement first, then any others in the order given.
+    Waits and targets are in minutes, each panel in minutes, hours or days by its scale; or, for a
+    stream in ``units`` (``"min"`` or ``"days"``), already in that unit and shown in it (one unit
+    per stream, as the tables: :data:`export.summary.UNITS`). An infinite wait is one who gave up
+    or is still waiting past the target: it counts against the share within the target (as in the
+    tables) and the curve tops out below 100%.
+    Streams are shown window, urgent, ordinary, grid, enforcement first, then any others.
     """
     _check_lang(lang)
+    units = units or {}
     streams = [s for s in STREAM_ORDER if s in waits_by_stream]
     streams += [s for s in waits_by_stream if s not in streams]
     n = max(len(streams), 1)
@@ -472,31 +478,38 @@ def wait_distribution(
         _no_data(axes[0], lang)
         return fig
     for i, (ax, stream) in enumerate(zip(axes, streams, strict=True)):
-        waits = np.asarray(waits_by_stream[stream], dtype=float).ravel()
-        waits = waits[np.isfinite(waits)]
+        every = np.asarray(waits_by_stream[stream], dtype=float).ravel()
+        every = every[~np.isnan(every)]
+        waits = every[np.isfinite(every)]
+        reached = waits.size / every.size if every.size else 1.0  # the rest gave up / still open
         target = _num(targets_by_stream.get(stream))
         ax.set_title(label_or(stream, lang))
         if waits.size == 0:
             _no_data(ax, lang)
             continue
-        div, unit, axis_key = _time_unit(waits, target)
+        if stream in units:
+            unit = "minutes" if units[stream] == "min" else units[stream]
+            div, axis_key = 1.0, "time_min" if unit == "minutes" else "time_days"
+        else:
+            div, unit, axis_key = _time_unit(waits, target)
         if waits.size > MAX_ECDF_POINTS:  # quantiles keep the SVG small for large samples
             probs = np.linspace(0.0, 1.0, MAX_ECDF_POINTS + 1)
-            xs, ys = np.quantile(waits, probs), probs
+            xs, ys = np.quantile(waits, probs), probs * reached
         else:
             xs = np.sort(waits)
-            ys = np.arange(1, xs.size + 1) / xs.size
+            ys = np.arange(1, xs.size + 1) / xs.size * reached
         xs = np.concatenate([[min(0.0, float(xs[0]))], xs]) / div
         ys = np.concatenate([[0.0], ys])
         ax.step(xs, ys, where="post", color=C_LINE, linewidth=1.6)
         if math.isfinite(target):
-            share = float(np.mean(waits <= target))
+            share = float(np.mean(every <= target))
             ax.axvline(target / div, color=C_TARGET, linestyle="--", linewidth=1.2)
             ax.text(
                 0.97,
                 0.05,
                 f"{label('target', lang)} {_fmt(target / div)} {label(unit, lang)}\n"
-                f"{label('within_target', lang)} {share:.1%}",
+                f"{label('within_target', lang)} {share:.1%}"
+                + (f"\n{label('not_in_time', lang)} {1 - reached:.1%}" if reached < 1 else ""),
                 transform=ax.transAxes,
                 ha="right",
                 va="bottom",

@@ -77,6 +77,11 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "queue_mean": ("平均排队长度", "mean queue length"),
     "cumulative_share": ("累计占比", "cumulative share"),
     "within_target": ("目标内占比", "within target"),
+    "not_in_time": ("放弃或超时未办", "gave up or open past target"),
+    "urgent": ("网格紧急事件：到场", "urgent grid events: response"),
+    "ordinary": ("网格一般事件：办结", "ordinary grid events: closing"),
+    "time_min": ("用时(分钟)", "time (min)"),
+    "time_days": ("用时(天)", "time (days)"),
     "no_data": ("无数据", "no data"),
     # Units
     "minutes": ("分钟", "min"),

@@ -16,7 +16,7 @@ from jiedao.export.files import atomic_write_text, dumps_json
 from jiedao.planning.compare import Comparison
 from jiedao.planning.whatif import SensitivityReport
 from jiedao.sim.calendar import DAY
-from jiedao.sim.run import Results
+from jiedao.sim.run import Results, times_against_targets
 
 SIMULATE_FILES = ("simulate.json", "waits.png", "waits.svg")
 COMPARE_FILES = ("compare.json", "before_after.png", "before_after.svg")
@@ -25,41 +25,18 @@ COMPARE_FILES = ("compare.json", "before_after.png", "before_after.svg")
 # --- simulate -------------------------------------------------------------------------------------
 
 
-def results_waits(results: Results) -> tuple[dict[str, Any], dict[str, float | None]]:
-    """Every resident's wait in minutes per stream (served ones), and the stream's wait target."""
-    records = results.records or ()
-    h = results.horizon
-    waits: dict[str, list[Any]] = {"window": [], "grid": [], "enforcement": []}
-    for record in records:
-        for station in record.windows:
-            keep = ~np.isnan(station.start) & (station.arrival >= h.warmup_days * DAY)
-            waits["window"].append((station.start - station.arrival)[keep])
-        for grid in record.grids:
-            for team in grid.teams:
-                keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * DAY)
-                waits["grid"].append((team.start - team.arrival)[keep])
-        for team in record.enforcement:
-            keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * DAY)
-            waits["enforcement"].append((team.start - team.arrival)[keep])
-    targets = results.scenario.targets
-    return (
-        {k: np.concatenate(v) if v else np.empty(0) for k, v in waits.items()},
-        {
-            "window": targets.window.max_wait_min,
-            "grid": targets.grid.urgent_response_h * 60.0,
-            "enforcement": None,
-        },
-    )
-
-
 def write_simulate(results: Results, out: Path, lang: str) -> list[Path]:
     from jiedao.export.charts import save_figure, wait_distribution
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "simulate.json", dumps_json(simulate_document(results)))
-    waits, targets = results_waits(results)
+    times = times_against_targets(results)
+    waits = {stream: values for stream, (values, _, _) in times.items()}
+    targets = {stream: target for stream, (_, target, _) in times.items()}
+    units = {stream: unit for stream, (_, _, unit) in times.items()}
     written = [out / "simulate.json"]
-    written += save_figure(wait_distribution(waits, targets, lang), out / "waits")
+    chart = wait_distribution(waits, targets, lang, units=units)
+    written += save_figure(chart, out / "waits")
     return written
 
 
