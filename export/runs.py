@@ -44,7 +44,8 @@ def write_simulate(results: Results, out: Path, lang: str) -> list[Path]:
 
 
 def before_after_rows(comparison: Comparison, lang: str) -> list[Any]:
-    """City figures of the first two scenarios for the before/after chart."""
+    """City figures of every variant for the compare chart: ``(label, [(mean, ci95) per
+    variant], is_share)``, the variants in ``comparison.names`` order (the baseline first)."""
     from jiedao.export.labels import label_or
 
     wanted = [
@@ -54,21 +55,20 @@ def before_after_rows(comparison: Comparison, lang: str) -> list[Any]:
         ("grid", "target_share"),
         ("enforcement", "target_share"),
     ]
-    first, second = comparison.names[0], comparison.names[1]
     rows = []
     for site in comparison.at_level("city"):
         for stream, metric in wanted:
             if site.stream == stream and metric in site.metrics:
                 values = site.metrics[metric].values
-                a, b = values[first], values[second]
                 name = f"{label_or(stream, lang)}: {label_or(metric, lang)}"
                 rows.append(
                     (
                         name,
-                        _rounded(a.mean) or 0.0,
-                        _rounded(a.ci95),
-                        _rounded(b.mean) or 0.0,
-                        _rounded(b.ci95),
+                        [
+                            (_rounded(values[n].mean), _rounded(values[n].ci95))
+                            for n in comparison.names
+                        ],
+                        metric.endswith("share"),
                     )
                 )
     return rows
@@ -79,11 +79,11 @@ def _rounded(value: float | None) -> float | None:
 
 
 def write_compare(comparison: Comparison, out: Path, lang: str) -> list[Path]:
-    from jiedao.export.charts import before_after, save_figure
+    from jiedao.export.charts import save_figure, variants_chart
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "compare.json", dumps_json(compare_document(comparison)))
-    figure = before_after(before_after_rows(comparison, lang), lang)
+    figure = variants_chart(before_after_rows(comparison, lang), comparison.names, lang)
     return [out / "compare.json", *save_figure(figure, out / "before_after")]
 
 

@@ -36,6 +36,7 @@ TEXT = {
         "Grid service level (95% interval) against the target",
     ),
     "target": ("目标", "target"),
+    "lower": ("95%下限", "lower 95%"),
     "met": ("达标（下限不低于目标）", "met (lower bound at or above target)"),
     "not_met": ("未达标", "not met"),
     "budget_title": ("每年预算构成", "The year's budget by what it buys"),
@@ -205,6 +206,7 @@ def service_chart(summary: PlanSummary, lang: str = "zh") -> str:
     body += _legend(
         [(C_MET, t("met", lang)), (C_NOT, t("not_met", lang)), (C_TARGET, t("target", lang))], 34
     )
+    body.append(_text(W - right + 6, top - 8, t("lower", lang), size=10, font_weight="bold"))
     step = 0.05 if 1.0 - x_min <= 0.3 else 0.1
     k = 0
     while x_min + k * step <= 1.0 + 1e-9:

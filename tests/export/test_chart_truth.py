@@ -59,3 +59,49 @@ def test_urgent_and_ordinary_are_judged_against_their_own_targets(results) -> No
     assert times["ordinary"][1] == targets.ordinary_close_days  # days
     finite = times["ordinary"][0][np.isfinite(times["ordinary"][0])]
     assert finite.size and float(finite.max()) < results.horizon.case_days + 1  # days, not minutes
+
+
+# --- the compare chart: every variant, by name, inside the metric's range ------------------------
+
+
+def test_compare_chart_draws_every_variant_by_name_from_compare_json(results, tmp_path) -> None:
+    import json
+
+    from jiedao.export.runs import before_after_rows, write_compare
+    from jiedao.planning.compare import compare_scenarios
+    from jiedao.scenarios.loader import with_variant
+
+    base = results.scenario
+    variants = [
+        with_variant(base, "plus1:districts.*.streets.*.windows+=1"),
+        with_variant(base, "minus1:districts.*.streets.*.enforcement_officers-=1"),
+    ]
+    names = ["base", *(n for n, _ in variants)]
+    scenarios = [base, *(s for _, s in variants)]
+    from jiedao.sim.run import Horizon
+
+    comparison = compare_scenarios(scenarios, names, 2, 4, Horizon(2, 0, 10, 2))
+    write_compare(comparison, tmp_path, "en")
+    document = json.loads((tmp_path / "compare.json").read_text("utf-8"))
+    city = {e["stream"]: e["metrics"] for e in document["results"] if e["level"] == "city"}
+    from jiedao.export.charts import variants_chart
+
+    rows = before_after_rows(comparison, "en")
+    fig = variants_chart(rows, comparison.names, "en")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == len(rows) >= 3
+    wanted = [(s, m) for s, m in [("window", "wait_mean_min"), ("window", "target_share"),
+              ("grid", "wait_mean_min"), ("grid", "target_share"),
+              ("enforcement", "target_share")] if s in city and m in city[s]]  # fmt: skip
+    for ax, (stream, metric) in zip(axes, wanted, strict=True):
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels == names  # every variant, by its name
+        heights = [p.get_height() for p in ax.patches]
+        for name, height in zip(names, heights, strict=True):
+            assert height == pytest.approx(city[stream][metric]["scenarios"][name]["mean"], abs=1e-6)
+        for line in ax.collections:  # the error bars: inside 0-1 for a share, never below 0
+            for segment in line.get_segments():
+                ys = segment[:, 1]
+                assert ys.min() >= -1e-12
+                if metric.endswith("share"):
+                    assert ys.max() <= 1.0 + 1e-12
