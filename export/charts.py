@@ -626,7 +626,8 @@ def before_after(
     none; a metric whose label names a share (達标/share/%) is kept inside 0-100%."""
     names = (before_label or label("before", lang), after_label or label("after", lang))
     rows: list[VariantRow] = [
-        (name, [(b, b_ci), (a, a_ci)], _share_like(name, b, a)) for name, b, b_ci, a, a_ci in metrics
+        (name, [(b, b_ci), (a, a_ci)], _share_like(name, b, a))
+        for name, b, b_ci, a, a_ci in metrics
     ]
     return variants_chart(rows, names, lang, title=title or label("before_after", lang))
 

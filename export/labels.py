@@ -197,7 +197,10 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "demand.grid.patrol_handling_min": ("巡查发现事件处置时长", "handling time of patrol finds"),
     "defaults.community.persons_per_household": ("户均人口", "persons per household"),
     "duties.visit_min": ("每次入户走访分钟数", "minutes per household visit"),
-    "duties.visits_per_household_year": ("普通户每年走访次数", "visits per ordinary household a year"),
+    "duties.visits_per_household_year": (
+        "普通户每年走访次数",
+        "visits per ordinary household a year",
+    ),
     "duties.patrol_min_per_grid_day": ("每格每天巡查分钟数", "patrol minutes per grid a day"),
     "duties.meetings_h_per_worker_week": (
         "每人每周会议与报表小时",

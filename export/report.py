@@ -92,7 +92,10 @@ T: dict[str, tuple[str, str]] = {
         "judged on the lower 95% bound: met when it is at or above the target and the backlog "
         "does not grow",
     ),
-    "win_met_of": ("{met}/{n} 个街道达标（目标 {target}）", "{met} of {n} streets (target {target})"),
+    "win_met_of": (
+        "{met}/{n} 个街道达标（目标 {target}）",
+        "{met} of {n} streets (target {target})",
+    ),
     "not_checked": ("未经模拟检验", "not checked by simulation"),
     "per_post": ("每岗每年 {cost}", "{cost} per post-year"),
     "changes": ("与现状相比的变化", "What changes against today"),
@@ -247,7 +250,9 @@ def plan_report(
         "<body>",
         "<header>",
         f"<h1>{_e(tr('title', lang, name=name))}</h1>",
-        f'<p class="meta">{_e(tr("meta", lang, scenario=summary.scenario, date=date, seed=summary.seed, mode=mode))}</p>',
+        '<p class="meta">'
+        + _e(tr("meta", lang, scenario=summary.scenario, date=date, seed=summary.seed, mode=mode))
+        + "</p>",
         "</header>",
         _headline(summary, lang),
         _changes(summary, lang),
@@ -277,7 +282,12 @@ def _headline(s: PlanSummary, lang: str) -> str:
         _card(
             tr("posts", lang),
             fmt.count(s.posts_plan),
-            tr("today_change", lang, today=fmt.count(s.posts_today), change=fmt.count(s.posts_change, sign=True))
+            tr(
+                "today_change",
+                lang,
+                today=fmt.count(s.posts_today),
+                change=fmt.count(s.posts_change, sign=True),
+            )
             + " · "
             + tr("pool", lang, pool=fmt.count(s.posts_pool))
             + " · "
@@ -429,9 +439,7 @@ def _community_table(rows: Sequence[CommunityLine], lang: str) -> str:
     ]
     body = []
     for c in rows:
-        level = (
-            fmt.share_range(c.level.mean, c.level.half) if c.level is not None else fmt.NA
-        )
+        level = fmt.share_range(c.level.mean, c.level.half) if c.level is not None else fmt.NA
         verdict = (
             f'<td class="met">{_e(tr("yes", lang))}</td>'
             if c.met
@@ -459,7 +467,9 @@ def _changes(s: PlanSummary, lang: str) -> str:
     note = ""
     if len(rows) > MAX_COMMUNITY_ROWS:
         changing = [c for c in rows if c.posts_change or (c.funds_change_yuan or 0) != 0]
-        note = f'<p class="note">{_e(tr("only_changing", lang, n=fmt.count(len(rows)), k=fmt.count(len(changing[:MAX_COMMUNITY_ROWS]))))}</p>'
+        shown = fmt.count(len(changing[:MAX_COMMUNITY_ROWS]))
+        words = tr("only_changing", lang, n=fmt.count(len(rows)), k=shown)
+        note = f'<p class="note">{_e(words)}</p>'
         rows = changing[:MAX_COMMUNITY_ROWS]
     return (
         f'<section id="changes"><h2>{_e(tr("changes", lang))}</h2>'
@@ -501,15 +511,20 @@ def _risks(s: PlanSummary, lang: str, sensitivity: SensitivityPart | None) -> st
     lines = [risk_line(r, lang) for r in s.risks]
     if sensitivity is not None:
         lines += list(sensitivity.lines)
-    items = "".join(f"<li>{_e(line)}</li>" for line in lines) or f"<li>{_e(tr('no_risks', lang))}</li>"
-    return f'<section id="risks"><h2>{_e(tr("risks", lang))}</h2><ul class="risks">{items}</ul></section>'
+    items = (
+        "".join(f"<li>{_e(line)}</li>" for line in lines) or f"<li>{_e(tr('no_risks', lang))}</li>"
+    )
+    return (
+        f'<section id="risks"><h2>{_e(tr("risks", lang))}</h2>'
+        f'<ul class="risks">{items}</ul></section>'
+    )
 
 
 def _about(s: PlanSummary, lang: str, date: str) -> str:
     tags = "；".join if lang == "zh" else "; ".join
-    tag_text = tags(
-        f"{tr('tag_' + k, lang)} [{k}] {fmt.count(n)}" for k, n in s.source_tags
-    ) or fmt.NA
+    tag_text = (
+        tags(f"{tr('tag_' + k, lang)} [{k}] {fmt.count(n)}" for k, n in s.source_tags) or fmt.NA
+    )
     if s.source:
         tag_text += f" · {s.source}"
     curves = tr("curves_simulated" if s.curve_source == "simulated" else "curves_given", lang)

@@ -9,13 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from jiedao.export.documents import compare_document, sensitivity_document, simulate_document
 from jiedao.export.files import atomic_write_text, dumps_json
 from jiedao.planning.compare import Comparison
 from jiedao.planning.whatif import SensitivityReport
-from jiedao.sim.calendar import DAY
 from jiedao.sim.run import Results, times_against_targets
 
 SIMULATE_FILES = ("simulate.json", "waits.png", "waits.svg")

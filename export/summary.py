@@ -107,7 +107,9 @@ class CommunityLine:
 
     @property
     def funds_change_yuan(self) -> float | None:
-        return None if self.funds_plan_yuan is None else self.funds_plan_yuan - self.funds_today_yuan
+        return (
+            None if self.funds_plan_yuan is None else self.funds_plan_yuan - self.funds_today_yuan
+        )
 
 
 @dataclass(frozen=True)
@@ -281,23 +283,37 @@ def plan_summary(plan: Plan) -> PlanSummary:
     windows_checked = windows_met = 0
     window_target = None
     if plan.clerks is not None:
-        clerks_plan_by_street = {a.community_id: a.posts for a in plan.clerks.result.allocation or ()}
+        clerks_plan_by_street = {
+            a.community_id: a.posts for a in plan.clerks.result.allocation or ()
+        }
         windows_checked = len(plan.clerks.checks)
         windows_met = sum(1 for s in plan.clerks.checks.values() if s.target_met)
         window_target = next((s.target for s in plan.clerks.checks.values()), None)
     streets = tuple(
-        _area("street", street.id, street.name_zh or street.name, district.name_zh or district.name,
-              [c for c in communities if c.street_id == street.id], street.windows,
-              clerks_plan_by_street.get(street.id) if plan.clerks is not None else None)
+        _area(
+            "street",
+            street.id,
+            street.name_zh or street.name,
+            district.name_zh or district.name,
+            [c for c in communities if c.street_id == street.id],
+            street.windows,
+            clerks_plan_by_street.get(street.id) if plan.clerks is not None else None,
+        )
         for district in scenario.districts
         for street in district.streets
     )
     districts = tuple(
-        _area("district", d.id, d.name_zh or d.name, d.name_zh or d.name,
-              [c for c in communities if c.district_id == d.id],
-              sum(s.windows for s in d.streets),
-              sum(clerks_plan_by_street.get(s.id, 0) for s in d.streets)
-              if plan.clerks is not None else None)
+        _area(
+            "district",
+            d.id,
+            d.name_zh or d.name,
+            d.name_zh or d.name,
+            [c for c in communities if c.district_id == d.id],
+            sum(s.windows for s in d.streets),
+            sum(clerks_plan_by_street.get(s.id, 0) for s in d.streets)
+            if plan.clerks is not None
+            else None,
+        )
         for d in scenario.districts
     )
     posts_plan = sum(c.posts_plan or 0 for c in communities)
@@ -400,6 +416,7 @@ def _budget(
 
 def _risks(plan: Plan, communities: list[CommunityLine]) -> tuple[Risk, ...]:
     """What could make the plan fall short, each with how many communities it concerns."""
+
     def names(rows: list[CommunityLine]) -> tuple[str, ...]:
         return tuple(c.name for c in rows[:5])
 

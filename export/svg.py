@@ -73,7 +73,9 @@ def _value(v: float | int | None) -> str:
     return csv_number(v if not isinstance(v, float) or math.isfinite(v) else None)
 
 
-def _text(x: float, y: float, s: str, *, anchor: str = "start", size: int = 12, **attrs: str) -> str:
+def _text(
+    x: float, y: float, s: str, *, anchor: str = "start", size: int = 12, **attrs: str
+) -> str:
     extra = "".join(f' {k.replace("_", "-")}="{escape(v)}"' for k, v in attrs.items())
     return (
         f'<text x="{_n(x)}" y="{_n(y)}" font-size="{size}" text-anchor="{anchor}"{extra}>'
@@ -86,9 +88,7 @@ def _svg(height: float, body: list[str], chart: str, title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{chart}" '
         f'width="{W}" height="{_n(height)}" viewBox="0 0 {W} {_n(height)}" role="img" '
         f'font-family="{FONT}">'
-        f"<title>{escape(title)}</title>"
-        + "".join(body)
-        + "</svg>"
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
     )
 
 
@@ -166,7 +166,9 @@ def posts_chart(summary: PlanSummary, lang: str = "zh") -> str:
             _text(
                 left + max(today, plan) * scale + 4,
                 y + row_h / 2 + 3,
-                f"{fmt.count(plan)} ({fmt.count(change, sign=True)})" if change else fmt.count(plan),
+                f"{fmt.count(plan)} ({fmt.count(change, sign=True)})"
+                if change
+                else fmt.count(plan),
                 size=10,
             )
         )
@@ -241,13 +243,13 @@ def service_chart(summary: PlanSummary, lang: str = "zh") -> str:
                 f'stroke="{C_TARGET}" stroke-width="2" data-key="{escape(c.id)}" '
                 f'data-series="target" data-value="{_value(c.target)}"/>'
             )
-        body.append(
-            _text(W - right + 6, y + 4, fmt.pct(c.level.lo, rounding="down"), size=10)
-        )
+        body.append(_text(W - right + 6, y + 4, fmt.pct(c.level.lo, rounding="down"), size=10))
     return _svg(height, body, "service", title)
 
 
-def distribution_bands(rows: Sequence[CommunityLine], width: float = 0.025) -> list[tuple[float, int, int]]:
+def distribution_bands(
+    rows: Sequence[CommunityLine], width: float = 0.025
+) -> list[tuple[float, int, int]]:
     """(band start, communities met, not met) by the lower bound of their level, bands of
     ``width`` from the lowest band holding one to 100%."""
     bounds = [c.level.lo for c in rows if c.level is not None]
@@ -261,16 +263,13 @@ def distribution_bands(rows: Sequence[CommunityLine], width: float = 0.025) -> l
         inside = [
             c
             for c in rows
-            if c.level is not None
-            and lo - 1e-12 <= c.level.lo < (hi if b < n - 1 else 1.0 + 1e-9)
+            if c.level is not None and lo - 1e-12 <= c.level.lo < (hi if b < n - 1 else 1.0 + 1e-9)
         ]
         bands.append((lo, sum(1 for c in inside if c.met), sum(1 for c in inside if not c.met)))
     return bands
 
 
-def _service_distribution(
-    summary: PlanSummary, rows: Sequence[CommunityLine], lang: str
-) -> str:
+def _service_distribution(summary: PlanSummary, rows: Sequence[CommunityLine], lang: str) -> str:
     title = t("distribution", lang)
     bands = distribution_bands(rows)
     left, right, top, bottom = 60.0, 30.0, 56.0, 50.0
@@ -282,7 +281,9 @@ def _service_distribution(
     body += _legend([(C_MET, t("met", lang)), (C_NOT, t("not_met", lang))], 34, left)
     for tick in _ticks(top_value):
         y = top + plot_h - tick / top_value * plot_h
-        body.append(f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{_n(W - right)}" y2="{_n(y)}" stroke="#ddd"/>')
+        body.append(
+            f'<line x1="{_n(left)}" y1="{_n(y)}" x2="{_n(W - right)}" y2="{_n(y)}" stroke="#ddd"/>'
+        )
         body.append(_text(left - 6, y + 4, fmt.count(tick), anchor="end", size=11))
     for i, (lo, met, not_met) in enumerate(bands):
         x = left + i * col
@@ -338,10 +339,17 @@ def budget_chart(summary: PlanSummary, lang: str = "zh") -> str:
     for i, b in enumerate(items):
         y = 95 + 20 * i
         colour = BUDGET_COLOURS[i % len(BUDGET_COLOURS)]
-        body.append(f'<rect x="{_n(left)}" y="{_n(y - 10)}" width="12" height="12" fill="{colour}"/>')
+        body.append(
+            f'<rect x="{_n(left)}" y="{_n(y - 10)}" width="12" height="12" fill="{colour}"/>'
+        )
         label = t(b.key, lang) if b.key in TEXT else b.key
         body.append(
-            _text(left + 18, y, f"{label}: {fmt.money(b.yuan, lang)} · {fmt.pct(b.yuan / total)}", size=12)
+            _text(
+                left + 18,
+                y,
+                f"{label}: {fmt.money(b.yuan, lang)} · {fmt.pct(b.yuan / total)}",
+                size=12,
+            )
         )
     return _svg(height, body, "budget", title)
 
@@ -349,9 +357,7 @@ def budget_chart(summary: PlanSummary, lang: str = "zh") -> str:
 # --- sensitivity: frontier and tornado -----------------------------------------------------------
 
 
-def frontier_chart(
-    points: Sequence[tuple[float, float]], x_label: str, lang: str = "zh"
-) -> str:
+def frontier_chart(points: Sequence[tuple[float, float]], x_label: str, lang: str = "zh") -> str:
     """(budget, level) points joined by a line; the level axis in percent."""
     title = t("frontier_title", lang)
     pts = sorted((float(x), float(y)) for x, y in points if math.isfinite(x) and math.isfinite(y))
@@ -399,7 +405,9 @@ def tornado_chart(rows: Sequence[tuple[str, float, float]], lang: str = "zh") ->
     scale = (W - left - right) / 2 / span
     body = [_text(W / 2, 20, title, anchor="middle", size=15, font_weight="bold")]
     body += _legend([(C_PLAN, t("low", lang)), (C_NOT, t("high", lang))], 40, left)
-    body.append(f'<line x1="{_n(mid)}" y1="{_n(top)}" x2="{_n(mid)}" y2="{_n(height - 20)}" stroke="#000"/>')
+    body.append(
+        f'<line x1="{_n(mid)}" y1="{_n(top)}" x2="{_n(mid)}" y2="{_n(height - 20)}" stroke="#000"/>'
+    )
     for i, (name, lo, hi) in enumerate(clean):
         y = top + i * row_h
         body.append(_text(left - 6, y + row_h / 2 + 4, name, anchor="end", size=11))

@@ -340,7 +340,9 @@ def enforcement_metrics(
 # --- times against targets (for charts): the same cohort and outcomes as the shares above ---------
 
 
-def window_times(records: Sequence[StationRecord], warm: float, horizon: float, limit: float) -> np.ndarray:
+def window_times(
+    records: Sequence[StationRecord], warm: float, horizon: float, limit: float
+) -> np.ndarray:
     """Each window visit of the cohort whose outcome against ``limit`` is known, as its wait in
     minutes; ``inf`` for one who gave up or was sent home, or still waited past ``limit`` at the
     horizon. The share at or below ``limit`` is :func:`window_metrics`' ``target_share``."""
@@ -377,9 +379,7 @@ def grid_times(
     urgent_limit = target.urgent_response_h * 60.0
     on_site = u & ~np.isnan(answered)
     late = u & np.isnan(answered) & (horizon - arrival > urgent_limit)
-    urgent_times = np.concatenate(
-        [(answered - arrival)[on_site], np.full(int(late.sum()), np.inf)]
-    )
+    urgent_times = np.concatenate([(answered - arrival)[on_site], np.full(int(late.sum()), np.inf)])
     o = cohort & ~urgent
     took = _elapsed(calendar, target.days, arrival, np.where(np.isnan(close), horizon, close))
     closed = o & ~np.isnan(close)

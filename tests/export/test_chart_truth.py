@@ -80,7 +80,7 @@ def test_compare_chart_draws_every_variant_by_name_from_compare_json(results, tm
     scenarios = [base, *(s for _, s in variants)]
     from jiedao.sim.run import Horizon
 
-    comparison = compare_scenarios(scenarios, names, 2, 4, Horizon(2, 0, 10, 2))
+    comparison = compare_scenarios(scenarios, names, 2, 4, Horizon(1, 0, 5, 1))
     write_compare(comparison, tmp_path, "en")
     document = json.loads((tmp_path / "compare.json").read_text("utf-8"))
     city = {e["stream"]: e["metrics"] for e in document["results"] if e["level"] == "city"}
@@ -98,7 +98,9 @@ def test_compare_chart_draws_every_variant_by_name_from_compare_json(results, tm
         assert labels == names  # every variant, by its name
         heights = [p.get_height() for p in ax.patches]
         for name, height in zip(names, heights, strict=True):
-            assert height == pytest.approx(city[stream][metric]["scenarios"][name]["mean"], abs=1e-6)
+            assert height == pytest.approx(
+                city[stream][metric]["scenarios"][name]["mean"], abs=1e-6
+            )
         for line in ax.collections:  # the error bars: inside 0-1 for a share, never below 0
             for segment in line.get_segments():
                 ys = segment[:, 1]

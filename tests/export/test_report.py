@@ -58,7 +58,11 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 def _marks(svg: Path) -> list[dict[str, str]]:
     root = ET.fromstring(svg.read_text("utf-8"))
-    return [el.attrib | {"tag": el.tag.split("}")[-1]} for el in root.iter() if "data-series" in el.attrib or "data-value" in el.attrib]
+    return [
+        el.attrib | {"tag": el.tag.split("}")[-1]}
+        for el in root.iter()
+        if "data-series" in el.attrib or "data-value" in el.attrib
+    ]
 
 
 # --- the charts read back equal the CSV -----------------------------------------------------------
@@ -271,19 +275,38 @@ def _big_summary(n_streets: int, per_street: int) -> PlanSummary:
             assert share is not None
             communities.append(
                 CommunityLine(
-                    id=f"d/s{s}/c{c}", name=f"c{c}", street_id=f"d/s{s}", street=f"s{s}",
-                    district_id="d", district="d", type="urban", households=3000,
-                    posts_today=int(rng.integers(5, 15)), posts_plan=int(rng.integers(5, 15)),
-                    funds_today_yuan=2e5, funds_plan_yuan=2e5, level=share, target=0.9,
-                    met=share.lo >= 0.9, checked=True,
+                    id=f"d/s{s}/c{c}",
+                    name=f"c{c}",
+                    street_id=f"d/s{s}",
+                    street=f"s{s}",
+                    district_id="d",
+                    district="d",
+                    type="urban",
+                    households=3000,
+                    posts_today=int(rng.integers(5, 15)),
+                    posts_plan=int(rng.integers(5, 15)),
+                    funds_today_yuan=2e5,
+                    funds_plan_yuan=2e5,
+                    level=share,
+                    target=0.9,
+                    met=share.lo >= 0.9,
+                    checked=True,
                 )  # fmt: skip
             )
     streets = tuple(
         AreaLine(
-            "street", f"d/s{s}", f"s{s}", "d", per_street, 3000 * per_street,
+            "street",
+            f"d/s{s}",
+            f"s{s}",
+            "d",
+            per_street,
+            3000 * per_street,
             sum(c.posts_today for c in communities if c.street_id == f"d/s{s}"),
             sum(c.posts_plan or 0 for c in communities if c.street_id == f"d/s{s}"),
-            0.0, 0.0, per_street, 0,
+            0.0,
+            0.0,
+            per_street,
+            0,
         )  # fmt: skip
         for s in range(n_streets)
     )

@@ -16,11 +16,16 @@ from jiedao.scenarios.generate import generate
 
 runner = CliRunner()
 QUICK = ["-q", "--backend", "serial", "--set", "simulation.case_days=14",
-         "--set", "simulation.case_warmup_days=0", "--set", "simulation.max_replications=1"]  # fmt: skip
+         "--set", "simulation.case_warmup_days=0",
+         "--set", "simulation.max_replications=1"]  # fmt: skip
 
 
 def test_a_side_is_the_base_moved_by_the_paired_change() -> None:
-    side, reference, base = Outcome(3.0, 170, 9.0e6), Outcome(1.0, 167, 8.8e6), Outcome(0.5, 171, 9.1e6)
+    side, reference, base = (
+        Outcome(3.0, 170, 9.0e6),
+        Outcome(1.0, 167, 8.8e6),
+        Outcome(0.5, 171, 9.1e6),
+    )
     moved = shifted(side, reference, base)
     assert moved == Outcome(2.5, 174, pytest.approx(9.3e6))
     assert shifted(Outcome(None, 170, 1.0), reference, base).shortfall is None
