@@ -571,9 +571,9 @@ def variants_chart(
         halves = np.abs(np.array([_num(c) for _, c in values]))
         extents = [error_extent(m, h, share) for m, h in zip(means, halves, strict=True)]
         xs = np.arange(len(values))
-        ax.bar(
+        ax.bar(  # a variant without the figure gets no bar (not a bar at 0)
             xs,
-            np.nan_to_num(means),
+            means,
             yerr=np.array(extents).T if extents else None,
             capsize=4,
             width=0.65,
