@@ -1239,6 +1239,7 @@ def sensitivity(
     ] = None,
     force: ForceOption = False,
     json_out: JsonOption = None,
+    report_file: ReportOption = None,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -1257,6 +1258,7 @@ def sensitivity(
     from jiedao.export import sensitivity as files
 
     check_out(out, force, files.FILES)
+    report_to = check_report(report_file, out, force)
     from jiedao.export.documents import sensitivity_document
     from jiedao.export.plan import CurvesFileError, read_plan
     from jiedao.export.runs import write_sensitivity
@@ -1290,6 +1292,14 @@ def sensitivity(
     if out is not None:
         written = write_sensitivity(report, out, lang.value)
         typer.echo(f"wrote {len(written)} files to {out}", err=True)
+    if report_to is not None:
+        from jiedao.export.report import write_sensitivity_report
+        from jiedao.export.summary import sensitivity_summary
+
+        write_sensitivity_report(
+            sensitivity_summary(report, seed), report_to, lang.value, date=today()
+        )
+        typer.echo(f"wrote {report_to}", err=True)
     if json_out is not None:
         emit_json(sensitivity_document(report), json_out)
         if json_out == "-":

@@ -194,6 +194,12 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "budget.purchase_share": ("经费购买服务比例", "fund share buying hours"),
     "budget.fund_pool_yuan": ("经费总额", "fund pool"),
     "demand.grid.patrol_share": ("巡查发现事件占比", "share found on patrol"),
+    "demand.grid.urgent_share": ("紧急事件占比", "share of grid events urgent"),
+    "demand.grid.events_per_1000_residents_per_month": (
+        "每千人每月网格事件量",
+        "grid events per 1,000 residents",
+    ),
+    "overtime.grid_h_per_worker_day": ("网格员每天允许加班小时", "grid overtime allowed a day"),
     "demand.grid.patrol_handling_min": ("巡查发现事件处置时长", "handling time of patrol finds"),
     "defaults.community.persons_per_household": ("户均人口", "persons per household"),
     "duties.visit_min": ("每次入户走访分钟数", "minutes per household visit"),

@@ -21,7 +21,14 @@ from pathlib import Path
 from jiedao.export import format as fmt
 from jiedao.export.files import atomic_write_many, atomic_write_text
 from jiedao.export.labels import parameter_label
-from jiedao.export.summary import AreaLine, CommunityLine, PlanSummary, Risk
+from jiedao.export.summary import (
+    AreaLine,
+    CommunityLine,
+    PlanSummary,
+    Risk,
+    SensitivitySummary,
+    SwingLine,
+)
 from jiedao.export.svg import plan_charts
 
 SECTIONS = ("headline", "changes", "charts", "risks", "about")
@@ -593,4 +600,180 @@ def write_plan_report(
     text = plan_report(summary, lang, date=date, sensitivity=sensitivity)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)
+    return path
+
+
+# --- the sensitivity report -----------------------------------------------------------------------
+
+SENSITIVITY_SECTIONS = ("headline", "sensitivity", "risks", "about")
+
+TS: dict[str, tuple[str, str]] = {
+    "title": ("{name}敏感性分析", "Sensitivity: {name}"),
+    "meta": (
+        "情景 {scenario} · 生成日期 {date} · 随机种子 {seed} · 每个参数分别上调、下调{change}",
+        "scenario {scenario} · made {date} · seed {seed} · each input moved ±{change} alone",
+    ),
+    "posts": ("达到全部目标所需社工岗", "Posts every target needs"),
+    "cost": ("其每年成本", "Their cost a year"),
+    "cost_parts": ("社工岗 {posts} + 经费 {funds}", "posts {posts} + funds {funds}"),
+    "widest": ("影响最大的参数", "The input that moves it most"),
+    "widest_v": (
+        "下调{change}：{low}个；上调{change}：{high}个",
+        "lowered {change}: {low}; raised {change}: {high}",
+    ),
+    "tornado_x": ("所需社工岗变化（个）", "change in posts needed"),
+    "frontier_x": ("社工岗总量（个）", "posts pool"),
+    "uncertain": (
+        "需求在±{spread}内随机变化（{draws}次抽样）时，{n}个社区达标概率低于90%：{ex}",
+        "With demand drawn within ±{spread} ({draws} draws), {n} communities meet their target "
+        "with a probability below 90%: {ex}",
+    ),
+    "all_sure": (
+        "需求在±{spread}内随机变化（{draws}次抽样）时，每个社区达标概率不低于90%。",
+        "With demand drawn within ±{spread} ({draws} draws), every community meets its target "
+        "with a probability of 90% or more.",
+    ),
+    "swing_risk": (
+        "“{label}”上调{change}，需要的社工岗变化{delta}个（{cost}）。",
+        "“{label}” {change} higher changes the posts needed by {delta} ({cost}).",
+    ),
+}
+
+
+def ts(key: str, lang: str, **values: object) -> str:
+    zh, en = TS[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+def _swing_label(line: SwingLine, summary: SensitivitySummary, lang: str) -> str:
+    names = {k: zh if lang == "zh" else en for k, zh, en in summary.categories}
+    shown = parameter_label(line.path, lang, names)
+    return line.label if shown == line.path else shown
+
+
+def sensitivity_report(summary: SensitivitySummary, lang: str = "zh", *, date: str) -> str:
+    """The sensitivity run as one HTML page: what the targets need, the tornado of the posts
+    figure, the budget frontier, the risks (inputs that move it most, communities unsure under
+    demand drawn at random), and where the figures come from."""
+    from jiedao.export.svg import frontier_chart, tornado_chart
+
+    s = summary
+    name = s.scenario_zh if lang == "zh" else s.scenario
+    change = fmt.pct(s.change, decimals=0)
+    ranked = s.tornado()
+    tornado = [
+        (_swing_label(line, s, lang), float(lo), float(hi), line.path) for line, lo, hi in ranked
+    ]
+    cards = [
+        _card(
+            ts("posts", lang),
+            fmt.count(s.posts_base),
+            tr("per_post", lang, cost=fmt.yuan(s.post_cost_yuan)),
+        ),
+    ]
+    if s.cost_base_yuan is not None and s.posts_base is not None:
+        funds = s.cost_base_yuan - s.posts_base * s.post_cost_yuan
+        money = fmt.wan if lang == "zh" else fmt.yuan
+        cards.append(
+            _card(
+                ts("cost", lang),
+                fmt.money(s.cost_base_yuan, lang),
+                ts(
+                    "cost_parts",
+                    lang,
+                    posts=money(s.posts_base * s.post_cost_yuan),
+                    funds=money(funds),
+                ),
+            )
+        )
+    if tornado:
+        top = tornado[0]
+        cards.append(
+            _card(
+                ts("widest", lang),
+                top[0],
+                ts(
+                    "widest_v",
+                    lang,
+                    change=change,
+                    low=fmt.count(top[1], sign=True),
+                    high=fmt.count(top[2], sign=True),
+                ),
+            )
+        )
+    risks = []
+    for line, _lo, hi in [r for r in ranked if r[1] or r[2]][:3]:
+        cost = (
+            fmt.money(line.cost_high_yuan - s.cost_base_yuan, lang, sign=True)
+            if line.cost_high_yuan is not None and s.cost_base_yuan is not None
+            else fmt.NA
+        )
+        risks.append(
+            ts(
+                "swing_risk",
+                lang,
+                label=_swing_label(line, s, lang),
+                change=change,
+                delta=fmt.count(hi, sign=True),
+                cost=cost,
+            )
+        )
+    if s.uncertain:
+        unsure = [u for u in s.uncertain if u[1] < 0.9]
+        spread = fmt.pct(s.spread, decimals=0)
+        if unsure:
+            sep = "、" if lang == "zh" else ", "
+            ex = sep.join(f"{n} {fmt.pct(p)}" for n, p, _, _ in unsure[:5])
+            risks.append(ts("uncertain", lang, spread=spread, draws=s.draws, n=len(unsure), ex=ex))
+        else:
+            risks.append(ts("all_sure", lang, spread=spread, draws=s.draws))
+    items = "".join(f"<li>{_e(r)}</li>" for r in risks) or f"<li>{_e(tr('no_risks', lang))}</li>"
+    tags = ("；" if lang == "zh" else "; ").join(
+        f"{tr('tag_' + k, lang)} [{k}] {fmt.count(n)}" for k, n in s.source_tags
+    ) or fmt.NA
+    about = [
+        (tr("about_scenario", lang), f"{s.scenario}: {s.description}"),
+        (tr("about_date", lang), date),
+        (tr("about_seed", lang), str(s.seed)),
+        (tr("about_sources", lang), tags + (f" · {s.source}" if s.source else "")),
+    ]
+    body = "".join(
+        f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(v)}</td></tr>' for k, v in about
+    )
+    charts = [tornado_chart(tornado, lang, x_label=ts("tornado_x", lang))]
+    if s.frontier:
+        charts.append(frontier_chart(s.frontier, ts("frontier_x", lang), lang))
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(ts('title', lang, name=name))}</title><style>{CSS}</style></head>",
+        "<body><header>",
+        f"<h1>{_e(ts('title', lang, name=name))}</h1>",
+        '<p class="meta">'
+        + _e(ts("meta", lang, scenario=s.scenario, date=date, seed=s.seed, change=change))
+        + "</p></header>",
+        f'<section id="headline"><h2>{_e(tr("headline", lang))}</h2>'
+        f'<div class="cards">{"".join(cards)}</div></section>',
+        f'<section id="sensitivity"><h2>{_e(tr("sensitivity", lang))}</h2>'
+        + "".join(_inline(c) for c in charts)
+        + "</section>",
+        f'<section id="risks"><h2>{_e(tr("risks", lang))}</h2><ul class="risks">{items}</ul>'
+        "</section>",
+        f'<section id="about"><h2>{_e(tr("about", lang))}</h2>'
+        f"<table><tbody>{body}</tbody></table></section>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def write_sensitivity_report(
+    summary: SensitivitySummary, path: Path, lang: str = "zh", *, date: str
+) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, sensitivity_report(summary, lang, date=date))
     return path

@@ -487,3 +487,98 @@ def summary_document(summary: PlanSummary) -> dict[str, Any]:
             for c in summary.communities
         ],
     }
+
+
+# --- sensitivity ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SwingLine:
+    path: str
+    label: str  # the analysis' own English words for the input
+    posts_low: int | None  # posts the targets need with the input lowered / raised
+    posts_high: int | None
+    cost_low_yuan: float | None
+    cost_high_yuan: float | None
+
+
+@dataclass(frozen=True)
+class SensitivitySummary:
+    scenario: str
+    scenario_zh: str
+    description: str
+    source: str
+    seed: int
+    change: float
+    spread: float
+    post_cost_yuan: float
+    posts_base: int | None
+    cost_base_yuan: float | None
+    shortfall_base: float | None
+    swings: tuple[SwingLine, ...]  # as the analysis ranked them
+    frontier: tuple[tuple[float, float], ...]  # (posts pool, households-weighted level)
+    uncertain: tuple[tuple[str, float, float, float], ...]  # (community, p, low, high), least first
+    draws: int
+    source_tags: tuple[tuple[str, int], ...]
+    categories: tuple[tuple[str, str, str], ...] = ()  # window category: key, zh name, en name
+
+    def tornado(self) -> list[tuple[SwingLine, int, int]]:
+        """(input, posts change lowered, raised) against the base, where both are known; the
+        widest swing of the posts figure first (ties by path)."""
+        if self.posts_base is None:
+            return []
+        rows = [
+            (s, s.posts_low - self.posts_base, s.posts_high - self.posts_base)
+            for s in self.swings
+            if s.posts_low is not None and s.posts_high is not None
+        ]
+        rows.sort(key=lambda r: (-max(abs(r[1]), abs(r[2])), r[0].path))
+        return rows
+
+
+def sensitivity_summary(report: Any, seed: int | None = None) -> SensitivitySummary:
+    """The summary of a :class:`planning.whatif.SensitivityReport` (run with ``seed``, the
+    scenario's when None), read by its report."""
+    scenario = report.scenario
+    base = report.base
+    text = scenario.origin.text if scenario.origin is not None else None
+    names = {c.id: c.name_zh or c.name for c in scenario.communities()}
+    return SensitivitySummary(
+        scenario=scenario.name,
+        scenario_zh=scenario.name_zh or scenario.name,
+        description=scenario.description,
+        source=scenario.source,
+        seed=scenario.simulation.seed if seed is None else seed,
+        change=report.change,
+        spread=report.spread,
+        post_cost_yuan=float(scenario.budget.post_cost_yuan),
+        posts_base=base.posts_required,
+        cost_base_yuan=base.cost_yuan,
+        shortfall_base=base.shortfall,
+        swings=tuple(
+            SwingLine(
+                r.path,
+                r.label,
+                r.low.posts_required,
+                r.high.posts_required,
+                r.low.cost_yuan,
+                r.high.cost_yuan,
+            )
+            for r in report.rows
+        ),
+        frontier=tuple(
+            (float(p.pool), float(p.service_level))
+            for p in report.frontier_posts
+            if p.service_level is not None
+        ),
+        uncertain=tuple(
+            (names.get(u.community_id, u.community_id), u.probability, u.low, u.high)
+            for u in sorted(report.uncertainty, key=lambda u: (u.probability, u.community_id))
+        ),
+        draws=max((u.draws for u in report.uncertainty), default=0),
+        source_tags=source_tags(text),
+        categories=tuple(
+            (key, c.name_zh or c.name or key, c.name or key)
+            for key, c in scenario.demand.window.categories.items()
+        ),
+    )

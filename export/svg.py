@@ -51,7 +51,10 @@ TEXT = {
         "社区达标率下限分布（社区数）",
         "Communities by the lower bound of their level (count)",
     ),
-    "frontier_title": ("预算前沿：经费与达标率", "Budget frontier: budget and service level"),
+    "frontier_title": (
+        "预算前沿：社工岗总量与网格服务达标率",
+        "Budget frontier: the posts pool and the grid service level",
+    ),
     "tornado_title": ("敏感性：参数变化对社工岗的影响", "Sensitivity: posts when an input moves"),
     "low": ("降低", "lower"),
     "high": ("提高", "higher"),
@@ -389,18 +392,21 @@ def frontier_chart(points: Sequence[tuple[float, float]], x_label: str, lang: st
             y = y0 + (1.0 - y0) * k / 4
             body.append(_text(left - 6, py(y) + 4, fmt.pct(y, decimals=0), anchor="end", size=11))
         for x in (x0, x1):
-            body.append(_text(px(x), height - 30, fmt.number(x), anchor="middle", size=11))
+            body.append(_text(px(x), height - 30, fmt.figure(x), anchor="middle", size=11))
     body.append(_text(W / 2, height - 10, x_label, anchor="middle", size=12))
     return _svg(height, body, "frontier", title)
 
 
-def tornado_chart(rows: Sequence[tuple[str, float, float]], lang: str = "zh") -> str:
-    """(input, change when lowered, change when raised), widest swing first."""
+def tornado_chart(
+    rows: Sequence[tuple[str, float, float, str]], lang: str = "zh", *, x_label: str = ""
+) -> str:
+    """(input's label, change when lowered, change when raised, key), widest swing first; the
+    key (the input's field path) is what the bars carry as ``data-key``."""
     title = t("tornado_title", lang)
     clean = sorted(rows, key=lambda r: -max(abs(r[1]), abs(r[2])))
     left, right, top, row_h = 200.0, 40.0, 56.0, 26.0
     height = top + row_h * max(len(clean), 1) + 20
-    span = max((max(abs(lo), abs(hi)) for _, lo, hi in clean), default=1.0) or 1.0
+    span = max((max(abs(lo), abs(hi)) for _, lo, hi, _ in clean), default=1.0) or 1.0
     mid = left + (W - left - right) / 2
     scale = (W - left - right) / 2 / span
     body = [_text(W / 2, 20, title, anchor="middle", size=15, font_weight="bold")]
@@ -408,7 +414,7 @@ def tornado_chart(rows: Sequence[tuple[str, float, float]], lang: str = "zh") ->
     body.append(
         f'<line x1="{_n(mid)}" y1="{_n(top)}" x2="{_n(mid)}" y2="{_n(height - 20)}" stroke="#000"/>'
     )
-    for i, (name, lo, hi) in enumerate(clean):
+    for i, (name, lo, hi, key) in enumerate(clean):
         y = top + i * row_h
         body.append(_text(left - 6, y + row_h / 2 + 4, name, anchor="end", size=11))
         for series, value, colour, yy in (
@@ -418,10 +424,29 @@ def tornado_chart(rows: Sequence[tuple[str, float, float]], lang: str = "zh") ->
             x = mid + min(0.0, value) * scale
             body.append(
                 f'<rect x="{_n(x)}" y="{_n(yy)}" width="{_n(abs(value) * scale)}" '
-                f'height="{_n(row_h / 2 - 3)}" fill="{colour}" data-key="{escape(name)}" '
+                f'height="{_n(row_h / 2 - 3)}" fill="{colour}" data-key="{escape(key)}" '
                 f'data-series="{series}" data-value="{_value(value)}"/>'
             )
-    return _svg(height, body, "tornado", title)
+            if value:
+                end = mid + value * scale + (3 if value > 0 else -3)
+                body.append(
+                    _text(
+                        end,
+                        yy + row_h / 2 - 5,
+                        fmt.figure(value) if value < 0 else "+" + fmt.figure(value),
+                        anchor="start" if value > 0 else "end",
+                        size=9,
+                    )
+                )
+    for k in (-1, 0, 1):  # the scale: 0 and the widest swing either side
+        body.append(
+            _text(
+                mid + k * span * scale, height - 6, fmt.figure(k * span), anchor="middle", size=10
+            )
+        )
+    if x_label:
+        body.append(_text(mid, height + 12, x_label, anchor="middle", size=11))
+    return _svg(height + 20, body, "tornado", title)
 
 
 def plan_charts(summary: PlanSummary, lang: str = "zh") -> dict[str, str]:

@@ -372,3 +372,71 @@ def test_the_report_renders_in_headless_chromium(run, tmp_path) -> None:
     blue = np.mean((image[..., 2] > 0.5) & (image[..., 0] < 0.2))  # the plan's bars (#0072B2)
     assert blue > 0.001, blue
     assert math.isfinite(float(image.std())) and image.std() > 0.05
+
+
+# --- the sensitivity report -----------------------------------------------------------------------
+
+
+def _sensitivity_run(city: Path, tmp: Path):
+    """A sensitivity result (made by hand: the report reads figures, it does not compute them)
+    and the CSV files the sensitivity writer makes of it."""
+    from jiedao.export.documents import sensitivity_document
+    from jiedao.export.sensitivity import write
+    from jiedao.planning.whatif import (
+        FrontierPoint,
+        OatRow,
+        Outcome,
+        SensitivityReport,
+        Uncertainty,
+        parameters,
+    )
+
+    scenario = load(str(city))
+    base = Outcome(0.0, 40, 40 * scenario.budget.post_cost_yuan + 8e5)
+    rows = []
+    for k, (path, value, words) in enumerate(parameters(scenario)):
+        low = Outcome(0.0, 40 - k % 3, None)
+        high = Outcome(0.1 * k, 40 + (k * 7) % 5, 40.0 * k)
+        rows.append(OatRow(path, words, value, low, high))
+    frontier = [FrontierPoint(p, 0.0, 0.6 + 0.01 * p, None, p, 8e5) for p in range(30, 42, 3)]
+    community = next(scenario.communities()).id
+    report = SensitivityReport(
+        scenario, 0.2, base, tuple(rows), tuple(frontier), (), (Uncertainty(community, 0.5, 0.2, 0.8, 8),),
+        0.2, 1.0,
+    )  # fmt: skip
+    write(sensitivity_document(report), tmp)
+    return report
+
+
+def test_sensitivity_report_draws_the_csvs_figures(run, tmp_path) -> None:
+    from jiedao.export.report import SENSITIVITY_SECTIONS, sensitivity_report
+    from jiedao.export.summary import sensitivity_summary
+
+    report = _sensitivity_run(run["city"], tmp_path)
+    html = sensitivity_report(sensitivity_summary(report, 5), "zh", date="2026-12-01")
+    path = tmp_path / "s.html"
+    path.write_text(html, encoding="utf-8")
+    checker, _ = _parse(path)
+    assert not checker.errors and not checker.stack
+    assert [i for i in checker.ids if i in SENSITIVITY_SECTIONS] == list(SENSITIVITY_SECTIONS)
+    assert not checker.refs and "script" not in checker.tags
+    oat = _csv(tmp_path / "one_at_a_time.csv")
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    tornado = next(s for s in svgs if 'data-chart="tornado"' in s)
+    svg = tmp_path / "t.svg"
+    svg.write_text(tornado.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1), "utf-8")
+    drawn = [m for m in _marks(svg) if m["tag"] == "rect"]
+    assert len(drawn) == 2 * len(oat)
+    bars = {(m["data-key"], m["data-series"]): float(m["data-value"]) for m in drawn}
+    for row in oat:  # each input's bars: the posts it needs lowered and raised, less the base
+        base = int(row["posts_required_base"])
+        for series, column in (("low", "posts_required_low"), ("high", "posts_required_high")):
+            assert bars[(row["parameter"], series)] == int(row[column]) - base
+    frontier = _csv(tmp_path / "frontier_posts.csv")
+    front = next(s for s in svgs if 'data-chart="frontier"' in s)
+    points = re.findall(r'data-key="([\d.]+)" data-value="([\d.]+)"', front)
+    assert [(float(x), float(y)) for x, y in points] == [
+        (float(r["pool"]), float(r["service_level"])) for r in frontier
+    ]
+    # the headline: the base posts and a cost that adds up
+    assert ">40<" in html and "¥2,800,000" in html  # 40 x ¥50,000 + ¥800,000
