@@ -400,9 +400,9 @@ def _sensitivity_run(city: Path, tmp: Path):
         rows.append(OatRow(path, words, value, low, high))
     frontier = [FrontierPoint(p, 0.0, 0.6 + 0.01 * p, None, p, 8e5) for p in range(30, 42, 3)]
     community = next(scenario.communities()).id
+    unsure = (Uncertainty(community, 0.5, 0.2, 0.8, 8),)
     report = SensitivityReport(
-        scenario, 0.2, base, tuple(rows), tuple(frontier), (), (Uncertainty(community, 0.5, 0.2, 0.8, 8),),
-        0.2, 1.0,
+        scenario, 0.2, base, tuple(rows), tuple(frontier), (), unsure, 0.2, 1.0
     )  # fmt: skip
     write(sensitivity_document(report), tmp)
     return report
