@@ -1008,6 +1008,7 @@ def compare(
     lang: LangOption = Lang.zh,
     set_: SetOption = None,
     json_out: JsonOption = None,
+    report_file: ReportOption = None,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -1026,6 +1027,7 @@ def compare(
     from jiedao.export.runs import COMPARE_FILES
 
     check_out(out, force, COMPARE_FILES)
+    report_to = check_report(report_file, out, force)
     from jiedao.export.documents import compare_document
     from jiedao.export.runs import write_compare
     from jiedao.export.text import render_changes, render_compare
@@ -1070,6 +1072,11 @@ def compare(
     if out is not None:
         write_compare(comparison, out, lang.value)
         typer.echo(f"wrote {out}/compare.json, before_after.png, before_after.svg", err=True)
+    if report_to is not None:
+        from jiedao.export.runs import write_compare_report
+
+        write_compare_report(comparison, report_to, lang.value, date=today())
+        typer.echo(f"wrote {report_to}", err=True)
     if json_out is not None:
         emit_json(compare_document(comparison), json_out)
         if json_out == "-":

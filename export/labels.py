@@ -58,6 +58,8 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "target": ("目标", "target"),
     "target_met": ("是否达标", "target met"),
     "target_share": ("达标率", "share within target"),
+    "urgent_target_share": ("紧急事件到场达标率", "urgent events answered in time"),
+    "ordinary_target_share": ("一般事件办结达标率", "ordinary events closed in time"),
     "marginal_value_per_post": ("每增一岗边际值", "marginal value per post"),
     "shortfall": ("达标缺口", "shortfall"),
     "total_shortfall": ("总达标缺口", "total shortfall"),

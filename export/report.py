@@ -13,10 +13,12 @@ sensitivity ran), ``about``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from jiedao.export import format as fmt
 from jiedao.export.files import atomic_write_many, atomic_write_text
@@ -58,7 +60,7 @@ th:first-child, td:first-child, th.l, td.l { text-align: left; }
 thead th { background: #f2f5f8; }
 .up { color: var(--plan); } .down { color: var(--bad); }
 .met { color: var(--good); } .notmet { color: var(--bad); font-weight: bold; }
-svg.chart { max-width: 100%; height: auto; display: block; margin: 8px 0 16px; }
+svg.chart, .chart svg { max-width: 100%; height: auto; display: block; margin: 8px 0 16px; }
 ul.risks li { margin-bottom: 4px; }
 .note { color: var(--muted); font-size: 12px; }
 @page { size: A4; margin: 14mm 12mm; }
@@ -777,3 +779,127 @@ def write_sensitivity_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, sensitivity_report(summary, lang, date=date))
     return path
+
+
+# --- the compare report ---------------------------------------------------------------------------
+
+COMPARE_SECTIONS = ("headline", "charts", "about")
+
+TC: dict[str, tuple[str, str]] = {
+    "title": ("方案对比：{names}", "Comparison: {names}"),
+    "meta": (
+        "生成日期 {date} · 随机种子 {seed} · 每个方案{reps}次重复 · "
+        "窗口{days}天，网格与执法{case}天",
+        "made {date} · seed {seed} · {reps} replications each · windows {days} days, grids and "
+        "enforcement {case} days",
+    ),
+    "metric": ("指标", "figure"),
+    "diff": ("{name}减{base}", "{name} − {base}"),
+    "significant": ("显著", "significant"),
+    "not_significant": ("不显著", "not significant"),
+    "paired": (
+        "各方案面对同一批群众（共同随机数），差值按重复配对计算",
+        "every variant meets the same residents (common random numbers): differences are paired",
+    ),
+    "independent": (
+        "部分业务的运行相互独立，差值用Welch区间",
+        "some streams run independently: their differences use Welch's interval",
+    ),
+}
+
+
+def _tc(key: str, lang: str, **values: object) -> str:
+    zh, en = TC[key]
+    return (zh if lang == "zh" else en).format(**values) if values else (zh if lang == "zh" else en)
+
+
+def _figure_text(line: Any, mean: float | None, half: float | None, lang: str) -> str:
+    if line.share:
+        return fmt.share_range(mean, half)
+    if line.metric.endswith("_min"):
+        return fmt.duration(mean, "分钟" if lang == "zh" else "min", half)
+    if line.metric == "utilisation":
+        return fmt.ratio_pm(mean, half)
+    return fmt.pm(mean, half)
+
+
+def _diff_text(line: Any, mean: float | None, half: float | None, lang: str) -> str:
+    if line.share or line.metric == "utilisation":
+        return fmt.pp(mean, half)
+    unit = (
+        " 分钟"
+        if lang == "zh" and line.metric.endswith("_min")
+        else " min" * line.metric.endswith("_min")
+    )
+    return fmt.pm(mean, half) + unit if mean is not None else fmt.NA
+
+
+def compare_report(summary: Any, chart_svg: str, lang: str = "zh", *, date: str) -> str:
+    """A comparison as one HTML page: the city's figures per variant with the differences from
+    the first, the compare chart (``chart_svg``, inline), and how the runs were made."""
+    from jiedao.export.labels import label_or
+
+    s = summary
+    names = " / ".join(s.names)
+    head = [_tc("metric", lang), *s.names]
+    head += [_tc("diff", lang, name=n, base=s.names[0]) for n in s.names[1:]]
+    body = []
+    for line in s.lines:
+        what = f"{label_or(line.stream, lang)}: {label_or(line.metric, lang)}"
+        cells = [f'<td class="l">{_e(what)}</td>']
+        cells += [_num_cell(_figure_text(line, m, h, lang)) for m, h in line.values]
+        for mean, half, significant in line.differences:
+            mark = (
+                ""
+                if significant is None
+                else f" · {_tc('significant' if significant else 'not_significant', lang)}"
+            )
+            cells.append(_num_cell(_diff_text(line, mean, half, lang) + mark))
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    about = [
+        (
+            tr("about_scenario", lang),
+            ", ".join(f"{n} = {sc}" for n, sc in zip(s.names, s.scenarios, strict=True)),
+        ),
+        (tr("about_date", lang), date),
+        (tr("about_seed", lang), str(s.seed)),
+        (tr("about_interval", lang), tr("about_interval_v", lang)),
+        (tr("about_units", lang), tr("about_units_v", lang)),
+    ]
+    rows = "".join(
+        f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(v)}</td></tr>' for k, v in about
+    )
+    svg = re.sub(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", "", chart_svg.strip())
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(_tc('title', lang, names=names))}</title><style>{CSS}</style></head>",
+        "<body><header>",
+        f"<h1>{_e(_tc('title', lang, names=names))}</h1>",
+        '<p class="meta">'
+        + _e(
+            _tc(
+                "meta",
+                lang,
+                date=date,
+                seed=s.seed,
+                reps=s.replications,
+                days=s.days,
+                case=s.case_days,
+            )
+        )
+        + "</p></header>",
+        f'<section id="headline"><h2>{_e(tr("headline", lang))}</h2>'
+        f"<p>{_e(_tc('paired' if s.paired else 'independent', lang))}</p>"
+        f"{_table(head, body)}</section>",
+        f'<section id="charts"><h2>{_e(tr("charts", lang))}</h2>'
+        f'<div class="chart">{svg}</div></section>',
+        f'<section id="about"><h2>{_e(tr("about", lang))}</h2>'
+        f"<table><tbody>{rows}</tbody></table></section>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(parts)

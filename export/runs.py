@@ -84,6 +84,19 @@ def write_compare(comparison: Comparison, out: Path, lang: str) -> list[Path]:
     return [out / "compare.json", *save_figure(figure, out / "before_after")]
 
 
+def write_compare_report(comparison: Comparison, path: Path, lang: str, *, date: str) -> Path:
+    """The comparison's report (:func:`export.report.compare_report`), its chart inline."""
+    from jiedao.export.charts import render, variants_chart
+    from jiedao.export.report import compare_report
+    from jiedao.export.summary import compare_summary
+
+    figure = variants_chart(before_after_rows(comparison, lang), comparison.names, lang)
+    svg = render(figure, "svg").decode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, compare_report(compare_summary(comparison), svg, lang, date=date))
+    return path
+
+
 # --- sensitivity ----------------------------------------------------------------------------------
 
 

@@ -582,3 +582,82 @@ def sensitivity_summary(report: Any, seed: int | None = None) -> SensitivitySumm
             for key, c in scenario.demand.window.categories.items()
         ),
     )
+
+
+# --- compare --------------------------------------------------------------------------------------
+
+COMPARE_METRICS = (
+    ("window", "target_share"),
+    ("window", "wait_mean_min"),
+    ("grid", "urgent_target_share"),
+    ("grid", "ordinary_target_share"),
+    ("grid", "target_share"),
+    ("enforcement", "target_share"),
+    ("window", "utilisation"),
+    ("grid", "utilisation"),
+)
+
+
+@dataclass(frozen=True)
+class CompareLine:
+    stream: str
+    metric: str
+    values: tuple[tuple[float | None, float | None], ...]  # (mean, ci95) per variant
+    differences: tuple[tuple[float | None, float | None, bool | None], ...]  # vs the baseline
+
+    @property
+    def share(self) -> bool:
+        return self.metric.endswith("share")
+
+
+@dataclass(frozen=True)
+class CompareSummary:
+    names: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    seed: int
+    replications: int
+    days: int
+    case_days: int
+    lines: tuple[CompareLine, ...]
+    paired: bool
+
+
+def compare_summary(comparison: Any) -> CompareSummary:
+    """The city figures of a :class:`planning.compare.Comparison`, per variant in its order."""
+    names = tuple(comparison.names)
+    base = comparison.runs[0]
+    lines = []
+    city = {site.stream: site for site in comparison.at_level("city")}
+    for stream, metric in COMPARE_METRICS:
+        site = city.get(stream)
+        if site is None or metric not in site.metrics:
+            continue
+        item = site.metrics[metric]
+        lines.append(
+            CompareLine(
+                stream,
+                metric,
+                tuple((item.values[n].mean, item.values[n].ci95) for n in names),
+                tuple(
+                    (d.mean, d.ci95, d.significant)
+                    for d in (item.differences.get(n) for n in names[1:])
+                    if d is not None
+                ),
+            )
+        )
+    paired = all(
+        d.paired
+        for site in comparison.at_level("city")
+        for item in site.metrics.values()
+        for d in item.differences.values()
+    )
+    return CompareSummary(
+        names=names,
+        scenarios=tuple(r.scenario.name for r in comparison.runs),
+        seed=base.seed,
+        replications=base.replications,
+        days=base.horizon.days,
+        case_days=base.horizon.case_days,
+        lines=tuple(lines),
+        paired=paired,
+    )

@@ -5,6 +5,8 @@ stream (minutes for windows and urgent response, days for ordinary events and ca
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,19 @@ def test_compare_chart_draws_every_variant_by_name_from_compare_json(results, tm
                 if metric.endswith("share"):
                     assert ys.max() <= 1.0 + 1e-12
     assert compared >= 9  # most bars hold a figure
+    # the compare report: the same figures per variant, every variant named, self-contained
+    from jiedao.export.runs import write_compare_report
+
+    path = write_compare_report(comparison, tmp_path / "report.html", "en", date="2026-12-01")
+    html = path.read_text("utf-8")
+    for section in ("headline", "charts", "about"):
+        assert f'id="{section}"' in html
+    assert not re.search(r"<script|(src|href)=\"(https?:)?//", html)
+    header = re.search(r"<thead>(.*?)</thead>", html, flags=re.S).group(1)
+    assert all(f">{n}<" in header for n in names)
+    window = city["window"]["target_share"]["scenarios"]
+    for name in names:
+        mean, half = window[name]["mean"], window[name]["ci95"]
+        from jiedao.export import format as fmt
+
+        assert fmt.share_range(mean, half) in html
