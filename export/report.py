@@ -91,8 +91,8 @@ T: dict[str, tuple[str, str]] = {
     "today_change": ("现有 {today}，变化 {change}", "today {today}, change {change}"),
     "pool": ("总量 {pool}", "pool {pool}"),
     "cost_parts": (
-        "社工岗 {posts} + 窗口人员 {clerks} + 经费 {funds}",
-        "posts {posts} + clerks {clerks} + funds {funds}",
+        "社工岗 {posts} + 经费 {funds} = {both}；加窗口人员 {clerks}",
+        "posts {posts} + funds {funds} = {both}; plus window clerks {clerks}",
     ),
     "cost_parts_no_clerks": ("社工岗 {posts} + 经费 {funds}", "posts {posts} + funds {funds}"),
     "met_of": ("{met}/{n} 个社区达标", "{met} of {n} communities meet theirs"),
@@ -335,6 +335,7 @@ def _headline(s: PlanSummary, lang: str) -> str:
             posts=fmt.wan(s.posts_cost_yuan) if lang == "zh" else fmt.yuan(s.posts_cost_yuan),
             clerks=fmt.wan(s.clerks_cost_yuan) if lang == "zh" else fmt.yuan(s.clerks_cost_yuan),
             funds=fmt.wan(s.funds_plan_yuan) if lang == "zh" else fmt.yuan(s.funds_plan_yuan),
+            both=fmt.money(s.posts_cost_yuan + s.funds_plan_yuan, lang),
         )
         if s.clerks_plan is not None
         else tr(
