@@ -134,3 +134,13 @@ def test_compare_chart_draws_every_variant_by_name_from_compare_json(results, tm
         from jiedao.export import format as fmt
 
         assert fmt.share_range(mean, half) in html
+
+
+def test_matplotlib_charts_give_the_same_svg_bytes_twice() -> None:
+    from jiedao.export.charts import render, variants_chart
+
+    rows = [("share", [(0.9, 0.2), (0.95, 0.1)], True), ("wait", [(3.0, 1.0), (2.0, 4.0)], False)]
+    first = render(variants_chart(rows, ["a", "b"], "en"), "svg")
+    second = render(variants_chart(rows, ["a", "b"], "en"), "svg")
+    assert first == second
+    assert b"<dc:date>" not in first
