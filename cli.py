@@ -720,6 +720,7 @@ def simulate(
     ] = None,
     force: ForceOption = False,
     lang: LangOption = Lang.zh,
+    report_file: ReportOption = None,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -739,6 +740,7 @@ def simulate(
     from jiedao.export.runs import SIMULATE_FILES
 
     check_out(out, force, SIMULATE_FILES)
+    report_to = check_report(report_file, out, force)
     from jiedao.export.documents import simulate_document
     from jiedao.export.runs import write_simulate
     from jiedao.export.text import render_simulation
@@ -757,11 +759,16 @@ def simulate(
             horizon=horizon,
             progress=advance,
             executor=executor,
-            keep_records=out is not None,
+            keep_records=out is not None or report_to is not None,
         )
     if out is not None:
         write_simulate(results, out, lang.value)
         typer.echo(f"wrote {out}/simulate.json, waits.png, waits.svg", err=True)
+    if report_to is not None:
+        from jiedao.export.runs import write_simulate_report
+
+        write_simulate_report(results, report_to, lang.value, date=today())
+        typer.echo(f"wrote {report_to}", err=True)
     for warning in results.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if json_out is not None:

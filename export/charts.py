@@ -455,6 +455,7 @@ def wait_distribution(
     *,
     title: str | None = None,
     units: Mapping[str, str] | None = None,
+    shares: Mapping[str, float] | None = None,
 ) -> Figure:
     """Waiting-time distribution per stream: one panel each, the empirical CDF of the waits with
     the stream's target marked and the share of cases within it.
@@ -463,7 +464,9 @@ def wait_distribution(
     stream in ``units`` (``"min"`` or ``"days"``), already in that unit and shown in it (one unit
     per stream, as the tables: :data:`export.summary.UNITS`). An infinite wait is one who gave up
     or is still waiting past the target: it counts against the share within the target (as in the
-    tables) and the curve tops out below 100%.
+    tables) and the curve tops out below 100%. ``shares``, where given, is the share within the
+    target the tables print (the mean of the replications' shares), shown instead of the pooled
+    one the curve reaches (they differ by the replications' spread only).
     Streams are shown window, urgent, ordinary, grid, enforcement first, then any others.
     """
     _check_lang(lang)
@@ -503,6 +506,8 @@ def wait_distribution(
         ax.step(xs, ys, where="post", color=C_LINE, linewidth=1.6)
         if math.isfinite(target):
             share = float(np.mean(every <= target))
+            if shares is not None and math.isfinite(_num(shares.get(stream))):
+                share = float(_num(shares.get(stream)))
             ax.axvline(target / div, color=C_TARGET, linestyle="--", linewidth=1.2)
             ax.text(
                 0.97,

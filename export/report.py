@@ -904,3 +904,91 @@ def compare_report(summary: Any, chart_svg: str, lang: str = "zh", *, date: str)
         "",
     ]
     return "\n".join(parts)
+
+
+# --- the simulate report --------------------------------------------------------------------------
+
+SIMULATE_SECTIONS = ("headline", "charts", "about")
+
+TM: dict[str, tuple[str, str]] = {
+    "title": ("{name}服务模拟", "Simulation: {name}"),
+    "meta": (
+        "生成日期 {date} · 随机种子 {seed} · {reps}次重复 · "
+        "窗口{days}天，网格与执法{case}天（未折算为全年）",
+        "made {date} · seed {seed} · {reps} replications · windows {days} days, grids and "
+        "enforcement {case} days (not annualised)",
+    ),
+    "stream": ("业务", "stream"),
+    "target": ("目标", "target"),
+    "share": ("目标内占比（95%区间）", "within target (95% interval)"),
+    "median": ("中位用时", "median time"),
+    "p90": ("90%分位用时", "90th percentile"),
+    "late": ("放弃或超时未办", "gave up or open past target"),
+}
+
+
+def _tm(key: str, lang: str, **values: object) -> str:
+    zh, en = TM[key]
+    return (zh if lang == "zh" else en).format(**values) if values else (zh if lang == "zh" else en)
+
+
+def simulate_report(summary: Any, chart_svg: str, lang: str = "zh", *, date: str) -> str:
+    """A simulation as one HTML page: per stream its target, the share within it (as the tables
+    give it), the median and 90th percentile time in the stream's unit, who gave up or is still
+    open past it, and the waiting-time chart inline."""
+    from jiedao.export.labels import label_or
+
+    s = summary
+    name = s.scenario_zh if lang == "zh" else s.scenario
+    head = [_tm(k, lang) for k in ("stream", "target", "share", "median", "p90", "late")]
+    body = []
+    for line in s.streams:
+        unit = ("分钟" if line.unit == "min" else "天") if lang == "zh" else line.unit
+        share = fmt.share_range(line.share.mean, line.share.half) if line.share else fmt.NA
+        body.append(
+            "<tr>"
+            f'<td class="l">{_e(label_or(line.stream, lang))}</td>'
+            + _num_cell(fmt.duration(line.target, unit))
+            + _num_cell(share)
+            + _num_cell(fmt.duration(line.median, unit))
+            + _num_cell(fmt.duration(line.p90, unit))
+            + _num_cell(fmt.pct(line.not_in_time))
+            + "</tr>"
+        )
+    tags = ("；" if lang == "zh" else "; ").join(
+        f"{tr('tag_' + k, lang)} [{k}] {fmt.count(n)}" for k, n in s.source_tags
+    ) or fmt.NA
+    about = [
+        (tr("about_scenario", lang), f"{s.scenario}: {s.description}"),
+        (tr("about_date", lang), date),
+        (tr("about_seed", lang), str(s.seed)),
+        (tr("about_interval", lang), tr("about_interval_v", lang)),
+        (tr("about_units", lang), tr("about_units_v", lang)),
+        (tr("about_sources", lang), tags),
+    ]
+    rows = "".join(
+        f'<tr><th class="l">{_e(k)}</th><td class="l">{_e(v)}</td></tr>' for k, v in about
+    )
+    svg = re.sub(r"^<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", "", chart_svg.strip())
+    meta = _tm(
+        "meta", lang, date=date, seed=s.seed, reps=s.replications, days=s.days, case=s.case_days
+    )
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(_tm('title', lang, name=name))}</title><style>{CSS}</style></head>",
+        "<body><header>",
+        f"<h1>{_e(_tm('title', lang, name=name))}</h1>",
+        f'<p class="meta">{_e(meta)}</p></header>',
+        f'<section id="headline"><h2>{_e(tr("headline", lang))}</h2>{_table(head, body)}</section>',
+        f'<section id="charts"><h2>{_e(tr("charts", lang))}</h2>'
+        f'<div class="chart">{svg}</div></section>',
+        f'<section id="about"><h2>{_e(tr("about", lang))}</h2>'
+        f"<table><tbody>{rows}</tbody></table></section>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    return "\n".join(parts)

@@ -22,18 +22,44 @@ COMPARE_FILES = ("compare.json", "before_after.png", "before_after.svg")
 # --- simulate -------------------------------------------------------------------------------------
 
 
-def write_simulate(results: Results, out: Path, lang: str) -> list[Path]:
-    from jiedao.export.charts import save_figure, wait_distribution
+def waits_chart(results: Results, lang: str) -> Any:
+    """The waiting-time chart: a panel per stream against its own target, in its unit."""
+    from jiedao.export.charts import wait_distribution
 
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "simulate.json", dumps_json(simulate_document(results)))
     times = times_against_targets(results)
     waits = {stream: values for stream, (values, _, _) in times.items()}
     targets = {stream: target for stream, (_, target, _) in times.items()}
     units = {stream: unit for stream, (_, _, unit) in times.items()}
+    from jiedao.export.summary import STREAM_SHARES
+
+    shares = {}
+    for stream in times:
+        site, metric = STREAM_SHARES[stream]
+        if metric in results.values.get(("city", site), {}):
+            shares[stream] = results.metric("city", site, metric)[0]
+    return wait_distribution(waits, targets, lang, units=units, shares=shares)
+
+
+def write_simulate_report(results: Results, path: Path, lang: str, *, date: str) -> Path:
+    """The simulation's report (:func:`export.report.simulate_report`), its chart inline."""
+    from jiedao.export.charts import render
+    from jiedao.export.report import simulate_report
+    from jiedao.export.summary import simulate_summary
+
+    svg = render(waits_chart(results, lang), "svg").decode("utf-8")
+    summary = simulate_summary(results, times_against_targets(results))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, simulate_report(summary, svg, lang, date=date))
+    return path
+
+
+def write_simulate(results: Results, out: Path, lang: str) -> list[Path]:
+    from jiedao.export.charts import save_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "simulate.json", dumps_json(simulate_document(results)))
     written = [out / "simulate.json"]
-    chart = wait_distribution(waits, targets, lang, units=units)
-    written += save_figure(chart, out / "waits")
+    written += save_figure(waits_chart(results, lang), out / "waits")
     return written
 
 

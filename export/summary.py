@@ -661,3 +661,79 @@ def compare_summary(comparison: Any) -> CompareSummary:
         lines=tuple(lines),
         paired=paired,
     )
+
+
+# --- simulate -------------------------------------------------------------------------------------
+
+STREAM_SHARES = {
+    "window": ("window", "target_share"),
+    "urgent": ("grid", "urgent_target_share"),
+    "ordinary": ("grid", "ordinary_target_share"),
+    "enforcement": ("enforcement", "target_share"),
+}
+
+
+@dataclass(frozen=True)
+class StreamLine:
+    stream: str  # window, urgent, ordinary, enforcement
+    unit: str  # min or days (UNITS)
+    target: float  # in the unit
+    share: Share | None  # the city's share within target: mean of replications, t-interval
+    pooled_share: float  # of every visit/event/case pooled (what the chart's curve reaches)
+    median: float | None  # of those reached, in the unit
+    p90: float | None
+    not_in_time: float  # share that gave up or is still open past the target
+
+
+@dataclass(frozen=True)
+class SimulateSummary:
+    scenario: str
+    scenario_zh: str
+    description: str
+    seed: int
+    replications: int
+    days: int
+    case_days: int
+    streams: tuple[StreamLine, ...]
+    source_tags: tuple[tuple[str, int], ...]
+
+
+def simulate_summary(results: Any, times: dict[str, tuple[Any, float, str]]) -> SimulateSummary:
+    """The city per stream from a run (``times``: :func:`sim.run.times_against_targets`)."""
+    import numpy as np
+
+    scenario = results.scenario
+    lines = []
+    for stream, (values, target, unit) in times.items():
+        site, metric = STREAM_SHARES[stream]
+        per = results.values.get(("city", site), {}).get(metric)
+        share = None
+        if per is not None:
+            mean, half = results.metric("city", site, metric)
+            share = Share.of(mean, half)
+        every = np.asarray(values, dtype=float)
+        reached = every[np.isfinite(every)]
+        lines.append(
+            StreamLine(
+                stream,
+                unit,
+                float(target),
+                share,
+                float(np.mean(every <= target)) if every.size else math.nan,
+                float(np.median(reached)) if reached.size else None,
+                float(np.quantile(reached, 0.9)) if reached.size else None,
+                float(1 - reached.size / every.size) if every.size else 0.0,
+            )
+        )
+    text = scenario.origin.text if scenario.origin is not None else None
+    return SimulateSummary(
+        scenario=scenario.name,
+        scenario_zh=scenario.name_zh or scenario.name,
+        description=scenario.description,
+        seed=results.seed,
+        replications=results.replications,
+        days=results.horizon.days,
+        case_days=results.horizon.case_days,
+        streams=tuple(lines),
+        source_tags=source_tags(text),
+    )

@@ -144,3 +144,20 @@ def test_matplotlib_charts_give_the_same_svg_bytes_twice() -> None:
     second = render(variants_chart(rows, ["a", "b"], "en"), "svg")
     assert first == second
     assert b"<dc:date>" not in first
+
+
+def test_the_simulate_report_and_chart_print_the_tables_shares(results, tmp_path) -> None:
+    from jiedao.export import format as fmt
+    from jiedao.export.runs import waits_chart, write_simulate_report
+
+    path = write_simulate_report(results, tmp_path / "r.html", "en", date="2026-12-01")
+    html = path.read_text("utf-8")
+    for section in ("headline", "charts", "about"):
+        assert f'id="{section}"' in html
+    assert not re.search(r"<script|(src|href)=\"(https?:)?//", html)
+    fig = waits_chart(results, "en")
+    notes = [t.get_text() for ax in fig.axes for t in ax.texts]
+    for stream, metric in (("window", "target_share"), ("grid", "urgent_target_share")):
+        mean, half = results.metric("city", stream, metric)
+        assert fmt.share_range(mean, half) in html  # the report prints the table's share
+        assert any(f"within target {mean:.1%}" in n for n in notes)  # and so does the chart
