@@ -289,13 +289,18 @@ def plan_summary(plan: Plan) -> PlanSummary:
         windows_checked = len(plan.clerks.checks)
         windows_met = sum(1 for s in plan.clerks.checks.values() if s.target_met)
         window_target = next((s.target for s in plan.clerks.checks.values()), None)
+    by_street: dict[str, list[CommunityLine]] = {}
+    by_district: dict[str, list[CommunityLine]] = {}
+    for line in communities:  # grouped once: thousands of communities stay linear
+        by_street.setdefault(line.street_id, []).append(line)
+        by_district.setdefault(line.district_id, []).append(line)
     streets = tuple(
         _area(
             "street",
             street.id,
             street.name_zh or street.name,
             district.name_zh or district.name,
-            [c for c in communities if c.street_id == street.id],
+            by_street.get(street.id, []),
             street.windows,
             clerks_plan_by_street.get(street.id) if plan.clerks is not None else None,
         )
@@ -308,7 +313,7 @@ def plan_summary(plan: Plan) -> PlanSummary:
             d.id,
             d.name_zh or d.name,
             d.name_zh or d.name,
-            [c for c in communities if c.district_id == d.id],
+            by_district.get(d.id, []),
             sum(s.windows for s in d.streets),
             sum(clerks_plan_by_street.get(s.id, 0) for s in d.streets)
             if plan.clerks is not None

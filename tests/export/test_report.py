@@ -346,6 +346,12 @@ def test_community_charts_aggregate_at_scale(tmp_path) -> None:
         ]  # fmt: skip
         assert int(m["data-value"]) == len(inside), (lo, met)
     assert sum(m + n for _, m, n in distribution_bands(summary.communities)) == 2000
+    # the report lists at most 300 communities (those that change), and says so
+    from jiedao.export.report import MAX_COMMUNITY_ROWS, plan_report
+
+    html = plan_report(summary, "en", date="2026-12-01")
+    table = html.split('id="changes"')[1].split("</section>")[0].split("By community")[1]
+    assert table.count("<tr>") - 1 <= MAX_COMMUNITY_ROWS and "allocation.csv" in table
 
 
 # --- the report renders in a browser --------------------------------------------------------------
