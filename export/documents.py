@@ -51,6 +51,8 @@ def simulate_document(results: Results) -> dict[str, Any]:
         for name, values in metrics.items():
             mean, half = summarise(values)
             summary[name] = {"mean": _clean(mean), "ci95": _clean(half)}
+            if name.endswith("share"):  # a share's interval stays inside 0-1
+                summary[name] |= share_bounds(mean, half)
         entries.append(
             {"site": site, "level": results.levels[site], "stream": stream, "metrics": summary}
         )
