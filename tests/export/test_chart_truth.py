@@ -161,3 +161,19 @@ def test_the_simulate_report_and_chart_print_the_tables_shares(results, tmp_path
         mean, half = results.metric("city", stream, metric)
         assert fmt.share_range(mean, half) in html  # the report prints the table's share
         assert any(f"within target {mean:.1%}" in n for n in notes)  # and so does the chart
+
+
+def test_json_shares_carry_lo_and_hi_inside_0_1(results) -> None:
+    from jiedao.export.documents import simulate_document
+
+    seen = 0
+    for entry in simulate_document(results)["results"]:
+        for name, m in entry["metrics"].items():
+            if not name.endswith("share") or m["mean"] is None:
+                continue
+            half = m["ci95"] or 0.0
+            assert m["lo"] == pytest.approx(max(0.0, m["mean"] - half), abs=1e-6)
+            assert m["hi"] == pytest.approx(min(1.0, m["mean"] + half), abs=1e-6)
+            assert 0.0 <= m["lo"] <= m["mean"] <= m["hi"] <= 1.0
+            seen += 1
+    assert seen > 10
