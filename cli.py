@@ -100,6 +100,25 @@ def usage_line(err: Exception) -> str:
     return f"error: {path}: {text} (see '{path} --help')"
 
 
+REPORT_BESIDE = ""  # ``--report`` alone: report.html beside --out
+
+
+def report_flag(args: list[str]) -> list[str]:
+    """``--report`` takes a value only when it ends in ``.html`` (``--report r.html``) or is
+    joined (``--report=PATH``); alone it means report.html in --out."""
+    out = []
+    for i, arg in enumerate(args):
+        if arg == "--":
+            out += args[i:]
+            break
+        following = args[i + 1] if i + 1 < len(args) else None
+        if arg == "--report" and (following is None or not following.lower().endswith(".html")):
+            out.append(f"--report={REPORT_BESIDE}")
+        else:
+            out.append(arg)
+    return out
+
+
 class Group(TyperGroup):
     """The command groups: a usage error is one line (``error: ...``, exit code 2), not a boxed
     panel; a Ctrl-C at any moment is one line and exit code 130, never a traceback."""
@@ -130,6 +149,7 @@ class Group(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        args = report_flag(list(sys.argv[1:] if args is None else args))
         try:
             code = super().main(
                 args,
@@ -277,6 +297,14 @@ OutOption = Annotated[
         "curves.csv, windows.csv and plan.json (created if missing).",
     ),
 ]
+ReportOption = Annotated[
+    str | None,
+    typer.Option(
+        "--report",
+        help="Also write one self-contained HTML report (in --lang) a planner can mail or print: "
+        "alone, report.html in --out (or here); --report PATH.html writes there.",
+    ),
+]
 SolverOption = Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")]
 FairnessOption = Annotated[
     float | None,
@@ -407,6 +435,31 @@ def check_out(out: Path | None, force: bool, names: tuple[str, ...] = ()) -> Non
     clash = [n for n in names if (out / n).exists()] if out.exists() else []
     if clash and not force:
         raise fail(f"--out {out}: {', '.join(clash)} already there; use --force to replace")
+
+
+def check_report(report: str | None, out: Path | None, force: bool) -> Path | None:
+    """Where ``--report`` writes, checked before any work like ``--out``."""
+    from jiedao.export.report import report_path
+
+    path = report_path(report, out)
+    if path is None:
+        return None
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise fail(f"--report {path}: must end in .html")
+    try:
+        check_file(path)
+    except OutputError as err:
+        raise fail(f"--report {path}: {err}") from None
+    if path.exists() and not force:
+        raise fail(f"--report {path}: already there; use --force to replace")
+    return path
+
+
+def today() -> str:
+    """The day a report is made (UTC, ISO), printed in it."""
+    import datetime
+
+    return datetime.datetime.now(datetime.UTC).date().isoformat()
 
 
 # progress on stderr that is not a terminal (a log file, CI): one plain line this often at most
@@ -669,6 +722,7 @@ def simulate(
     ] = None,
     force: ForceOption = False,
     lang: LangOption = Lang.zh,
+    report_file: ReportOption = None,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -688,6 +742,7 @@ def simulate(
     from jiedao.export.runs import SIMULATE_FILES
 
     check_out(out, force, SIMULATE_FILES)
+    report_to = check_report(report_file, out, force)
     from jiedao.export.documents import simulate_document
     from jiedao.export.runs import write_simulate
     from jiedao.export.text import render_simulation
@@ -706,11 +761,16 @@ def simulate(
             horizon=horizon,
             progress=advance,
             executor=executor,
-            keep_records=out is not None,
+            keep_records=out is not None or report_to is not None,
         )
     if out is not None:
         write_simulate(results, out, lang.value)
         typer.echo(f"wrote {out}/simulate.json, waits.png, waits.svg", err=True)
+    if report_to is not None:
+        from jiedao.export.runs import write_simulate_report
+
+        write_simulate_report(results, report_to, lang.value, date=today())
+        typer.echo(f"wrote {report_to}", err=True)
     for warning in results.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if json_out is not None:
@@ -731,13 +791,16 @@ def _plan(
     force: bool,
     curves_file: Path | None,
     lang: str,
+    report: str | None = None,
     **settings: Any,
 ) -> None:
     """Make the plan (curves simulated unless given), then write and print it."""
     check_json(options.json_out)
     from jiedao.export.plan import FILES
+    from jiedao.export.report import CHART_FILES
 
-    check_out(out, force, FILES)
+    check_out(out, force, FILES + CHART_FILES)
+    report_to = check_report(report, out, force)
     from jiedao.export.documents import plan_document
     from jiedao.export.plan import CurvesFileError, read_curves, write_plan
     from jiedao.export.text import render_plan
@@ -778,9 +841,24 @@ def _plan(
         )
     if not plan.result.success:
         raise fail(f"no allocation: {plan.result.message}")
+    summary = None
+    if out is not None or report_to is not None:
+        from jiedao.export.summary import plan_summary
+
+        summary = plan_summary(plan)  # built once: the charts and the report read it
     if out is not None:
+        from jiedao.export.report import write_plan_charts
+
         written = write_plan(plan, out, lang)
+        assert summary is not None
+        written += write_plan_charts(summary, out, lang)
         typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+    if report_to is not None:
+        from jiedao.export.report import write_plan_report
+
+        assert summary is not None
+        write_plan_report(summary, report_to, lang, date=today())
+        typer.echo(f"wrote {report_to}", err=True)
     if options.json_out is not None:
         emit_json(plan_document(plan), options.json_out)
         if options.json_out == "-":
@@ -813,6 +891,7 @@ def plan(
     out: OutOption = None,
     force: ForceOption = False,
     json_out: JsonOption = None,
+    report: ReportOption = None,
     lang: LangOption = Lang.zh,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
@@ -835,6 +914,7 @@ def plan(
         force,
         curves,
         lang.value,
+        report,
         mode=mode,
         replications=replications,
         check_replications=check_replications,
@@ -862,6 +942,7 @@ def allocate(
     out: OutOption = None,
     force: ForceOption = False,
     json_out: JsonOption = None,
+    report: ReportOption = None,
     lang: LangOption = Lang.zh,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress on stderr (allocate has none).")
@@ -879,6 +960,7 @@ def allocate(
         force,
         curves,
         lang.value,
+        report,
         mode=mode,
         replications=1,
         check_replications=0,
@@ -935,6 +1017,7 @@ def compare(
     lang: LangOption = Lang.zh,
     set_: SetOption = None,
     json_out: JsonOption = None,
+    report_file: ReportOption = None,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -953,6 +1036,7 @@ def compare(
     from jiedao.export.runs import COMPARE_FILES
 
     check_out(out, force, COMPARE_FILES)
+    report_to = check_report(report_file, out, force)
     from jiedao.export.documents import compare_document
     from jiedao.export.runs import write_compare
     from jiedao.export.text import render_changes, render_compare
@@ -997,6 +1081,11 @@ def compare(
     if out is not None:
         write_compare(comparison, out, lang.value)
         typer.echo(f"wrote {out}/compare.json, before_after.png, before_after.svg", err=True)
+    if report_to is not None:
+        from jiedao.export.runs import write_compare_report
+
+        write_compare_report(comparison, report_to, lang.value, date=today())
+        typer.echo(f"wrote {report_to}", err=True)
     if json_out is not None:
         emit_json(compare_document(comparison), json_out)
         if json_out == "-":
@@ -1166,6 +1255,7 @@ def sensitivity(
     ] = None,
     force: ForceOption = False,
     json_out: JsonOption = None,
+    report_file: ReportOption = None,
     quiet: QuietOption = False,
     backend: BackendOption = Backend.process,
     workers: WorkersOption = None,
@@ -1184,6 +1274,7 @@ def sensitivity(
     from jiedao.export import sensitivity as files
 
     check_out(out, force, files.FILES)
+    report_to = check_report(report_file, out, force)
     from jiedao.export.documents import sensitivity_document
     from jiedao.export.plan import CurvesFileError, read_plan
     from jiedao.export.runs import write_sensitivity
@@ -1217,6 +1308,14 @@ def sensitivity(
     if out is not None:
         written = write_sensitivity(report, out, lang.value)
         typer.echo(f"wrote {len(written)} files to {out}", err=True)
+    if report_to is not None:
+        from jiedao.export.report import write_sensitivity_report
+        from jiedao.export.summary import sensitivity_summary
+
+        write_sensitivity_report(
+            sensitivity_summary(report, seed), report_to, lang.value, date=today()
+        )
+        typer.echo(f"wrote {report_to}", err=True)
     if json_out is not None:
         emit_json(sensitivity_document(report), json_out)
         if json_out == "-":

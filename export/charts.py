@@ -78,7 +78,7 @@ SYSTEM_FAMILIES = (
     "Heiti SC",
     "SimHei",
 )
-STREAM_ORDER = ("window", "grid", "enforcement")
+STREAM_ORDER = ("window", "urgent", "ordinary", "grid", "enforcement")
 DPI = 150
 
 # Colour-blind-safe pairs (Okabe-Ito)
@@ -454,14 +454,23 @@ def wait_distribution(
     lang: str = "zh",
     *,
     title: str | None = None,
+    units: Mapping[str, str] | None = None,
+    shares: Mapping[str, float] | None = None,
 ) -> Figure:
     """Waiting-time distribution per stream: one panel each, the empirical CDF of the waits with
     the stream's target marked and the share of cases within it.
 
-    Waits and targets are in minutes; each panel shows minutes, hours or days by its scale.
-    Streams are shown window, grid, enforcement first, then any others in the order given.
+    Waits and targets are in minutes, each panel in minutes, hours or days by its scale; or, for a
+    stream in ``units`` (``"min"`` or ``"days"``), already in that unit and shown in it (one unit
+    per stream, as the tables: :data:`export.summary.UNITS`). An infinite wait is one who gave up
+    or is still waiting past the target: it counts against the share within the target (as in the
+    tables) and the curve tops out below 100%. ``shares``, where given, is the share within the
+    target the tables print (the mean of the replications' shares), shown instead of the pooled
+    one the curve reaches (they differ by the replications' spread only).
+    Streams are shown window, urgent, ordinary, grid, enforcement first, then any others.
     """
     _check_lang(lang)
+    units = units or {}
     streams = [s for s in STREAM_ORDER if s in waits_by_stream]
     streams += [s for s in waits_by_stream if s not in streams]
     n = max(len(streams), 1)
@@ -472,31 +481,40 @@ def wait_distribution(
         _no_data(axes[0], lang)
         return fig
     for i, (ax, stream) in enumerate(zip(axes, streams, strict=True)):
-        waits = np.asarray(waits_by_stream[stream], dtype=float).ravel()
-        waits = waits[np.isfinite(waits)]
+        every = np.asarray(waits_by_stream[stream], dtype=float).ravel()
+        every = every[~np.isnan(every)]
+        waits = every[np.isfinite(every)]
+        reached = waits.size / every.size if every.size else 1.0  # the rest gave up / still open
         target = _num(targets_by_stream.get(stream))
         ax.set_title(label_or(stream, lang))
         if waits.size == 0:
             _no_data(ax, lang)
             continue
-        div, unit, axis_key = _time_unit(waits, target)
+        if stream in units:
+            unit = "minutes" if units[stream] == "min" else units[stream]
+            div, axis_key = 1.0, "time_min" if unit == "minutes" else "time_days"
+        else:
+            div, unit, axis_key = _time_unit(waits, target)
         if waits.size > MAX_ECDF_POINTS:  # quantiles keep the SVG small for large samples
             probs = np.linspace(0.0, 1.0, MAX_ECDF_POINTS + 1)
-            xs, ys = np.quantile(waits, probs), probs
+            xs, ys = np.quantile(waits, probs), probs * reached
         else:
             xs = np.sort(waits)
-            ys = np.arange(1, xs.size + 1) / xs.size
+            ys = np.arange(1, xs.size + 1) / xs.size * reached
         xs = np.concatenate([[min(0.0, float(xs[0]))], xs]) / div
         ys = np.concatenate([[0.0], ys])
         ax.step(xs, ys, where="post", color=C_LINE, linewidth=1.6)
         if math.isfinite(target):
-            share = float(np.mean(waits <= target))
+            share = float(np.mean(every <= target))
+            if shares is not None and math.isfinite(_num(shares.get(stream))):
+                share = float(_num(shares.get(stream)))
             ax.axvline(target / div, color=C_TARGET, linestyle="--", linewidth=1.2)
             ax.text(
                 0.97,
                 0.05,
                 f"{label('target', lang)} {_fmt(target / div)} {label(unit, lang)}\n"
-                f"{label('within_target', lang)} {share:.1%}",
+                f"{label('within_target', lang)} {share:.1%}"
+                + (f"\n{label('not_in_time', lang)} {1 - reached:.1%}" if reached < 1 else ""),
                 transform=ax.transAxes,
                 ha="right",
                 va="bottom",
@@ -513,7 +531,93 @@ def wait_distribution(
     return fig
 
 
+VariantRow = tuple[str, Sequence[tuple[float | None, float | None]], bool]
+VARIANT_COLOURS = (C_BEFORE, C_AFTER, "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
+
+
+def error_extent(mean: float, half: float, share: bool) -> tuple[float, float]:
+    """(below, above) lengths of an error bar ``mean ± half`` kept inside the metric's range:
+    0-1 for a share (the t-interval clipped, as the tables show it), at or above 0 otherwise
+    (times and counts are never negative)."""
+    if not (math.isfinite(mean) and math.isfinite(half)):
+        return 0.0, 0.0
+    low = max(0.0, mean - half)
+    high = min(1.0, mean + half) if share else mean + half
+    return max(0.0, mean - low), max(0.0, high - mean)
+
+
 @_styled
+def variants_chart(
+    metrics: Sequence[VariantRow],
+    names: Sequence[str],
+    lang: str = "zh",
+    *,
+    title: str | None = None,
+) -> Figure:
+    """Every variant side by side: per metric a panel, a bar per variant (``names``, the first
+    the baseline) with its 95% interval kept inside the metric's range (:func:`error_extent`),
+    and each variant's change against the baseline. ``metrics`` are ``(label, [(mean, ci95) per
+    variant], is_share)``; a share's axis is in percent."""
+    _check_lang(lang)
+    names = [str(n) for n in names]
+    n = len(metrics)
+    k = max(len(names), 1)
+    ncols = min(max(n, 1), 3 if k > 2 else 4)
+    nrows = max(1, math.ceil(n / ncols))
+    fig = _new_figure((0.9 + 0.75 * k) * ncols + 0.6, 3.2 * nrows + 0.7)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    fig.suptitle(title or f"{label('compare', lang)}: {' / '.join(names)}")
+    if n == 0:
+        _no_data(axes[0], lang)
+        return fig
+    colours = [VARIANT_COLOURS[i % len(VARIANT_COLOURS)] for i in range(k)]
+    for ax, (name, values, share) in zip(axes, metrics, strict=False):
+        means = np.array([_num(m) for m, _ in values])
+        halves = np.abs(np.array([_num(c) for _, c in values]))
+        extents = [error_extent(m, h, share) for m, h in zip(means, halves, strict=True)]
+        xs = np.arange(len(values))
+        ax.bar(  # a variant without the figure gets no bar (not a bar at 0)
+            xs,
+            means,
+            yerr=np.array(extents).T if extents else None,
+            capsize=4,
+            width=0.65,
+            color=colours[: len(values)],
+            error_kw={"linewidth": 1.0},
+        )
+        for xi, (m, (_, above)) in enumerate(zip(means, extents, strict=True)):
+            if math.isfinite(m):
+                ax.annotate(
+                    f"{m:.1%}" if share else _fmt(m),
+                    (xi, m + above),
+                    textcoords="offset points",
+                    xytext=(0, 3),
+                    ha="center",
+                    va="bottom",
+                    fontsize="x-small",
+                )
+        heading = str(name)
+        base = means[0] if means.size else math.nan
+        for other, m in zip(names[1:], means[1:], strict=False):
+            change = m - base
+            if math.isfinite(change):
+                shown = f"{change * 100:+.1f} pp" if share else _fmt(change, signed=True)
+                heading += f"\n{other}: Δ {shown}"
+        ax.set_title(heading, fontsize="small")
+        ax.set_xticks(xs, names[: len(values)], rotation=20 if k > 3 else 0, fontsize="small")
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        if share:
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+            ax.set_ylim(0.0, 1.08)
+        else:
+            ax.set_ylim(bottom=0.0)
+            ax.margins(y=0.15)
+        ax.grid(True, axis="y", alpha=0.3)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig
+
+
 def before_after(
     metrics: Sequence[tuple[str, float, float | None, float, float | None]],
     lang: str = "zh",
@@ -522,60 +626,21 @@ def before_after(
     before_label: str | None = None,
     after_label: str | None = None,
 ) -> Figure:
-    """Before/after reform: per metric a panel of two bars (mean) with 95% CI error bars and the
-    change. Panels keep each metric on its own scale (minutes beside shares beside counts).
-
-    ``metrics`` are ``(label, before_mean, before_ci, after_mean, after_ci)``; the CIs are
-    half-widths, None for none.
-    """
-    _check_lang(lang)
+    """Two variants (before/after reform): :func:`variants_chart` with two names. ``metrics`` are
+    ``(label, before_mean, before_ci, after_mean, after_ci)``; the CIs are half-widths, None for
+    none; a metric whose label names a share (達标/share/%) is kept inside 0-100%."""
     names = (before_label or label("before", lang), after_label or label("after", lang))
-    n = len(metrics)
-    ncols = min(max(n, 1), 4)
-    nrows = max(1, math.ceil(n / ncols))
-    fig = _new_figure(3.1 * ncols + 0.4, 3.0 * nrows + 0.6)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    fig.suptitle(title or label("before_after", lang))
-    if n == 0:
-        _no_data(axes[0], lang)
-        return fig
-    for ax, (name, b, b_ci, a, a_ci) in zip(axes, metrics, strict=False):
-        means = np.array([_num(b), _num(a)])
-        cis = np.nan_to_num(np.abs(np.array([_num(b_ci), _num(a_ci)])))
-        ax.bar(
-            [0, 1],
-            np.nan_to_num(means),
-            yerr=cis,
-            capsize=5,
-            width=0.6,
-            color=[C_BEFORE, C_AFTER],
-            error_kw={"linewidth": 1.0},
-        )
-        for xi, (m, c) in enumerate(zip(means, cis, strict=True)):
-            if math.isfinite(m):
-                ax.annotate(
-                    _fmt(m),
-                    (xi, m + (c if m >= 0 else -c)),
-                    textcoords="offset points",
-                    xytext=(0, 3 if m >= 0 else -3),
-                    ha="center",
-                    va="bottom" if m >= 0 else "top",
-                    fontsize="small",
-                )
-        change = means[1] - means[0]
-        heading = str(name)
-        if math.isfinite(change):
-            heading += f"\nΔ {_fmt(change, signed=True)}"
-            if means[0] != 0 and math.isfinite(means[0]):
-                heading += f" ({change / abs(means[0]):+.1%})"
-        ax.set_title(heading, fontsize="medium")
-        ax.set_xticks([0, 1], names)
-        ax.axhline(0.0, color="black", linewidth=0.6)
-        ax.margins(y=0.15)
-        ax.grid(True, axis="y", alpha=0.3)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig
+    rows: list[VariantRow] = [
+        (name, [(b, b_ci), (a, a_ci)], _share_like(name, b, a))
+        for name, b, b_ci, a, a_ci in metrics
+    ]
+    return variants_chart(rows, names, lang, title=title or label("before_after", lang))
+
+
+def _share_like(name: str, *values: float | None) -> bool:
+    words = ("share", "达标", "%", "率")
+    finite = [_num(v) for v in values if math.isfinite(_num(v))]
+    return any(w in name for w in words) and all(0.0 <= v <= 1.0 for v in finite)
 
 
 # --- sweep (issue 14): a varied field against the sweep's key figures ----------------------------

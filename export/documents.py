@@ -26,6 +26,15 @@ def _clean(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
+def share_bounds(mean: float | None, half: float | None) -> dict[str, float | None]:
+    """``lo`` and ``hi`` of a share's 95% interval: the replication t-interval (mean ± ci95)
+    clipped to 0-1, stated beside ``ci95`` so a script never reads a share below 0 or above 1."""
+    if mean is None or not math.isfinite(mean):
+        return {"lo": None, "hi": None}
+    h = abs(half) if half is not None and math.isfinite(half) else 0.0
+    return {"lo": _round(max(0.0, mean - h)), "hi": _round(min(1.0, mean + h))}
+
+
 def _round(value: float | None, digits: int = 6) -> float | None:
     if value is None or not math.isfinite(value):
         return None
@@ -42,6 +51,8 @@ def simulate_document(results: Results) -> dict[str, Any]:
         for name, values in metrics.items():
             mean, half = summarise(values)
             summary[name] = {"mean": _clean(mean), "ci95": _clean(half)}
+            if name.endswith("share"):  # a share's interval stays inside 0-1
+                summary[name] |= share_bounds(mean, half)
         entries.append(
             {"site": site, "level": results.levels[site], "stream": stream, "metrics": summary}
         )
@@ -138,6 +149,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "planned_level": _round(c.planned_level),
             "level": _round(c.level),
             "ci95": _round(c.ci95),
+            **share_bounds(c.level, c.ci95),
             "target": c.target,
             "target_met": c.target_met,
             "agrees_with_curve": c.agrees,
@@ -241,6 +253,7 @@ def _compared_site(site: ComparedSite) -> dict[str, Any]:
         metrics[name] = {
             "scenarios": {
                 run: {"mean": _clean(v.mean), "ci95": _clean(v.ci95)}
+                | (share_bounds(v.mean, v.ci95) if name.endswith("share") else {})
                 for run, v in item.values.items()
             },
             "differences": {run: _difference(d) for run, d in item.differences.items()},

@@ -572,10 +572,13 @@ def read_plan(folder: Path, communities: set[str]) -> GivenPlan:
     from jiedao.planning.whatif import GivenPlan
 
     curves = read_curves(folder / "curves.csv", communities)
-    rows = json.loads((folder / "plan.json").read_text("utf-8"))["allocation"]
+    document = json.loads((folder / "plan.json").read_text("utf-8"))
+    rows = document["allocation"]
     return GivenPlan(
         curves=curves,
         posts={row["community_id"]: int(row["posts_proposed"]) for row in rows},
         funds_yuan={row["community_id"]: float(row["funds_proposed_yuan"]) for row in rows},
         targets={row["community_id"]: float(row["target"]) for row in rows},
+        mode=document.get("mode"),
+        objective=document.get("objective"),
     )

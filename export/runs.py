@@ -9,14 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from jiedao.export.documents import compare_document, sensitivity_document, simulate_document
 from jiedao.export.files import atomic_write_text, dumps_json
 from jiedao.planning.compare import Comparison
 from jiedao.planning.whatif import SensitivityReport
-from jiedao.sim.calendar import DAY
-from jiedao.sim.run import Results
+from jiedao.sim.run import Results, times_against_targets
 
 SIMULATE_FILES = ("simulate.json", "waits.png", "waits.svg")
 COMPARE_FILES = ("compare.json", "before_after.png", "before_after.svg")
@@ -25,41 +22,44 @@ COMPARE_FILES = ("compare.json", "before_after.png", "before_after.svg")
 # --- simulate -------------------------------------------------------------------------------------
 
 
-def results_waits(results: Results) -> tuple[dict[str, Any], dict[str, float | None]]:
-    """Every resident's wait in minutes per stream (served ones), and the stream's wait target."""
-    records = results.records or ()
-    h = results.horizon
-    waits: dict[str, list[Any]] = {"window": [], "grid": [], "enforcement": []}
-    for record in records:
-        for station in record.windows:
-            keep = ~np.isnan(station.start) & (station.arrival >= h.warmup_days * DAY)
-            waits["window"].append((station.start - station.arrival)[keep])
-        for grid in record.grids:
-            for team in grid.teams:
-                keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * DAY)
-                waits["grid"].append((team.start - team.arrival)[keep])
-        for team in record.enforcement:
-            keep = ~np.isnan(team.start) & (team.arrival >= h.case_warmup_days * DAY)
-            waits["enforcement"].append((team.start - team.arrival)[keep])
-    targets = results.scenario.targets
-    return (
-        {k: np.concatenate(v) if v else np.empty(0) for k, v in waits.items()},
-        {
-            "window": targets.window.max_wait_min,
-            "grid": targets.grid.urgent_response_h * 60.0,
-            "enforcement": None,
-        },
-    )
+def waits_chart(results: Results, lang: str) -> Any:
+    """The waiting-time chart: a panel per stream against its own target, in its unit."""
+    from jiedao.export.charts import wait_distribution
+
+    times = times_against_targets(results)
+    waits = {stream: values for stream, (values, _, _) in times.items()}
+    targets = {stream: target for stream, (_, target, _) in times.items()}
+    units = {stream: unit for stream, (_, _, unit) in times.items()}
+    from jiedao.export.summary import STREAM_SHARES
+
+    shares = {}
+    for stream in times:
+        site, metric = STREAM_SHARES[stream]
+        if metric in results.values.get(("city", site), {}):
+            shares[stream] = results.metric("city", site, metric)[0]
+    return wait_distribution(waits, targets, lang, units=units, shares=shares)
+
+
+def write_simulate_report(results: Results, path: Path, lang: str, *, date: str) -> Path:
+    """The simulation's report (:func:`export.report.simulate_report`), its chart inline."""
+    from jiedao.export.charts import render
+    from jiedao.export.report import simulate_report
+    from jiedao.export.summary import simulate_summary
+
+    svg = render(waits_chart(results, lang), "svg").decode("utf-8")
+    summary = simulate_summary(results, times_against_targets(results))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, simulate_report(summary, svg, lang, date=date))
+    return path
 
 
 def write_simulate(results: Results, out: Path, lang: str) -> list[Path]:
-    from jiedao.export.charts import save_figure, wait_distribution
+    from jiedao.export.charts import save_figure
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "simulate.json", dumps_json(simulate_document(results)))
-    waits, targets = results_waits(results)
     written = [out / "simulate.json"]
-    written += save_figure(wait_distribution(waits, targets, lang), out / "waits")
+    written += save_figure(waits_chart(results, lang), out / "waits")
     return written
 
 
@@ -67,7 +67,8 @@ def write_simulate(results: Results, out: Path, lang: str) -> list[Path]:
 
 
 def before_after_rows(comparison: Comparison, lang: str) -> list[Any]:
-    """City figures of the first two scenarios for the before/after chart."""
+    """City figures of every variant for the compare chart: ``(label, [(mean, ci95) per
+    variant], is_share)``, the variants in ``comparison.names`` order (the baseline first)."""
     from jiedao.export.labels import label_or
 
     wanted = [
@@ -77,21 +78,20 @@ def before_after_rows(comparison: Comparison, lang: str) -> list[Any]:
         ("grid", "target_share"),
         ("enforcement", "target_share"),
     ]
-    first, second = comparison.names[0], comparison.names[1]
     rows = []
     for site in comparison.at_level("city"):
         for stream, metric in wanted:
             if site.stream == stream and metric in site.metrics:
                 values = site.metrics[metric].values
-                a, b = values[first], values[second]
                 name = f"{label_or(stream, lang)}: {label_or(metric, lang)}"
                 rows.append(
                     (
                         name,
-                        _rounded(a.mean) or 0.0,
-                        _rounded(a.ci95),
-                        _rounded(b.mean) or 0.0,
-                        _rounded(b.ci95),
+                        [
+                            (_rounded(values[n].mean), _rounded(values[n].ci95))
+                            for n in comparison.names
+                        ],
+                        metric.endswith("share"),
                     )
                 )
     return rows
@@ -102,12 +102,25 @@ def _rounded(value: float | None) -> float | None:
 
 
 def write_compare(comparison: Comparison, out: Path, lang: str) -> list[Path]:
-    from jiedao.export.charts import before_after, save_figure
+    from jiedao.export.charts import save_figure, variants_chart
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "compare.json", dumps_json(compare_document(comparison)))
-    figure = before_after(before_after_rows(comparison, lang), lang)
+    figure = variants_chart(before_after_rows(comparison, lang), comparison.names, lang)
     return [out / "compare.json", *save_figure(figure, out / "before_after")]
+
+
+def write_compare_report(comparison: Comparison, path: Path, lang: str, *, date: str) -> Path:
+    """The comparison's report (:func:`export.report.compare_report`), its chart inline."""
+    from jiedao.export.charts import render, variants_chart
+    from jiedao.export.report import compare_report
+    from jiedao.export.summary import compare_summary
+
+    figure = variants_chart(before_after_rows(comparison, lang), comparison.names, lang)
+    svg = render(figure, "svg").decode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, compare_report(compare_summary(comparison), svg, lang, date=date))
+    return path
 
 
 # --- sensitivity ----------------------------------------------------------------------------------

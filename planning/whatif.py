@@ -207,6 +207,22 @@ class Outcome:
     cost_yuan: float | None
 
 
+def _plus(base: float | None, side: float | None, ref: float | None) -> float | None:
+    if base is None or side is None or ref is None:
+        return None
+    return base + (side - ref)
+
+
+def shifted(side: Outcome, reference: Outcome, base: Outcome) -> Outcome:
+    """``base`` moved by the change from ``reference`` to ``side`` (None where any is None)."""
+    posts = _plus(base.posts_required, side.posts_required, reference.posts_required)
+    return Outcome(
+        _plus(base.shortfall, side.shortfall, reference.shortfall),
+        None if posts is None else int(round(posts)),
+        _plus(base.cost_yuan, side.cost_yuan, reference.cost_yuan),
+    )
+
+
 @dataclass(frozen=True)
 class OatRow:
     path: str
@@ -258,23 +274,48 @@ def one_at_a_time(
     executor: Any = None,
     progress: Any = None,
     solver: str = "HiGHS",
+    given_curves: dict[str, Curve] | None = None,
+    given_base: Outcome | None = None,
 ) -> tuple[Outcome, list[OatRow]]:
-    """Base outcome and one row per parameter, ranked by swing (largest first)."""
+    """Base outcome and one row per parameter, ranked by swing (largest first).
+
+    With ``given_curves`` (a plan's curves) the analysis is of that plan: the base is
+    ``given_base`` (the plan's own posts, cost and shortfall) or the outcome on its curves, and
+    each side is that base plus the paired change the parameter makes, measured on the same
+    curves as its reference: the plan's curves for a parameter the grid simulation never reads,
+    curves measured again with the same seed (moved against unmoved) for one it does."""
 
     def curves_of(s: Scenario) -> dict[str, Curve]:
         return measure_curves(
             s, replications, seed, case_days, case_warmup_days, executor, None, levels
         ).fitted
 
-    base_curves = curves_of(scenario)
-    base = outcome(scenario, base_curves, solver)
+    measured: list[tuple[dict[str, Curve], Outcome]] = []
+
+    def measured_base() -> tuple[dict[str, Curve], Outcome]:
+        if not measured:
+            curves = curves_of(scenario)
+            measured.append((curves, outcome(scenario, curves, solver)))
+        return measured[0]
+
+    if given_curves is None:
+        plan_curves, reference = measured_base()
+        base = reference
+    else:
+        plan_curves = given_curves
+        reference = outcome(scenario, given_curves, solver)
+        base = given_base if given_base is not None else reference
     rows = []
     for path, value, label in parameters(scenario):
         sides = []
         for factor in (1.0 - change, 1.0 + change):
             moved = with_overrides(scenario, _moved(path, value, factor))
-            reuse = not path.startswith(CURVE_INPUTS)
-            sides.append(outcome(moved, base_curves if reuse else curves_of(moved), solver))
+            if not path.startswith(CURVE_INPUTS):
+                side, ref = outcome(moved, plan_curves, solver), reference
+            else:
+                curves, ref = measured_base()
+                side = outcome(moved, curves_of(moved), solver)
+            sides.append(side if base is ref else shifted(side, ref, base))
         rows.append(OatRow(path, label, value, sides[0], sides[1]))
         if progress is not None:
             progress(1)
@@ -446,6 +487,20 @@ class GivenPlan:
     posts: dict[str, int]
     funds_yuan: dict[str, float]
     targets: dict[str, float]
+    mode: str | None = None  # "cost" or "shortfall", as plan.json says
+    objective: float | None = None  # the plan's weighted shortfall (shortfall mode)
+
+    @property
+    def posts_total(self) -> int:
+        return sum(self.posts.values())
+
+    @property
+    def funds_total_yuan(self) -> float:
+        return float(sum(self.funds_yuan.values()))
+
+    def cost_yuan(self, post_cost_yuan: float) -> float:
+        """A year: every post at the post cost plus the funds (adds up by construction)."""
+        return self.posts_total * post_cost_yuan + self.funds_total_yuan
 
 
 @dataclass(frozen=True)
@@ -501,9 +556,17 @@ def sensitivity(
     def step(label: str, total: int) -> Any:
         return phase(label, total) if phase is not None else contextlib.nullcontext(None)
 
+    given_base: Outcome | None = None
     if given is not None:
         fitted, staff = plan_staff(scenario, given)
         targets = dict(given.targets)
+        if given.mode == Mode.COST.value:  # its posts are the posts the targets need
+            on_curves = outcome(scenario, fitted)
+            given_base = Outcome(
+                on_curves.shortfall,
+                given.posts_total,
+                given.cost_yuan(scenario.budget.post_cost_yuan),
+            )
     else:
         streets = sum(1 for _ in scenario.streets())
         with step("planning", streets * 10 * replications) as advance:
@@ -527,6 +590,8 @@ def sensitivity(
             seed=seed,
             executor=executor,
             progress=advance,
+            given_curves=fitted if given is not None else None,
+            given_base=given_base,
         )
     posts = budget_frontier(scenario, fitted, "posts")
     funds = budget_frontier(scenario, fitted, "funds")

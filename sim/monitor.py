@@ -335,3 +335,72 @@ def enforcement_metrics(
     out["target_share"] = _share(met, missed)
     out["handed_on"] = 0.0
     return out
+
+
+# --- times against targets (for charts): the same cohort and outcomes as the shares above ---------
+
+
+def window_times(
+    records: Sequence[StationRecord], warm: float, horizon: float, limit: float
+) -> np.ndarray:
+    """Each window visit of the cohort whose outcome against ``limit`` is known, as its wait in
+    minutes; ``inf`` for one who gave up or was sent home, or still waited past ``limit`` at the
+    horizon. The share at or below ``limit`` is :func:`window_metrics`' ``target_share``."""
+    arrival, start = _cat(records, "arrival"), _cat(records, "start")
+    outcome = _cat(records, "outcome")
+    cohort = (arrival >= warm) & (arrival < horizon)
+    served = cohort & ~np.isnan(start)
+    left = cohort & ((outcome == ABANDONED) | (outcome == SENT_HOME))
+    waiting = cohort & np.isnan(start) & (outcome == IN_SYSTEM) & (horizon - arrival > limit)
+    return np.concatenate(
+        [start[served] - arrival[served], np.full(int(left.sum() + waiting.sum()), np.inf)]
+    )
+
+
+def grid_times(
+    records: Sequence[GridRecord],
+    warm: float,
+    horizon: float,
+    target: GridTarget,
+    calendar: WorkCalendar,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(urgent response in minutes, ordinary closing in the target's days), each event whose
+    outcome is known; ``inf`` for one still open past its limit at the horizon. The shares within
+    the limits are :func:`grid_metrics`' ``urgent_target_share`` and ``ordinary_target_share``."""
+
+    def cat(name: str, dtype: type = float) -> np.ndarray:
+        arrays = [getattr(g, name) for g in records]
+        return np.concatenate(arrays) if arrays else np.empty(0, dtype)
+
+    arrival, urgent = cat("arrival"), cat("urgent", bool).astype(bool)
+    close, answered = cat("close"), cat("answered")
+    cohort = (arrival >= warm) & (arrival < horizon)
+    u = cohort & urgent
+    urgent_limit = target.urgent_response_h * 60.0
+    on_site = u & ~np.isnan(answered)
+    late = u & np.isnan(answered) & (horizon - arrival > urgent_limit)
+    urgent_times = np.concatenate([(answered - arrival)[on_site], np.full(int(late.sum()), np.inf)])
+    o = cohort & ~urgent
+    took = _elapsed(calendar, target.days, arrival, np.where(np.isnan(close), horizon, close))
+    closed = o & ~np.isnan(close)
+    still = o & np.isnan(close) & (took > target.ordinary_close_days)
+    ordinary_times = np.concatenate([took[closed], np.full(int(still.sum()), np.inf)])
+    return urgent_times, ordinary_times
+
+
+def enforcement_times(
+    records: Sequence[StationRecord],
+    warm: float,
+    horizon: float,
+    target: EnforcementTarget,
+    calendar: WorkCalendar,
+) -> np.ndarray:
+    """Each case of the cohort whose outcome is known, as its days to close on the target's clock;
+    ``inf`` for one still open past the limit. The share within is :func:`enforcement_metrics`'
+    ``target_share``."""
+    arrival, end = _cat(records, "arrival"), _cat(records, "end")
+    cohort = (arrival >= warm) & (arrival < horizon)
+    took = _elapsed(calendar, target.days, arrival, np.where(np.isnan(end), horizon, end))
+    done = cohort & ~np.isnan(end)
+    still = cohort & np.isnan(end) & (took > target.close_days)
+    return np.concatenate([took[done], np.full(int(still.sum()), np.inf)])

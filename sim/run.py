@@ -26,7 +26,14 @@ from jiedao.sim.backends import Serial
 from jiedao.sim.calendar import DAY, WorkCalendar
 from jiedao.sim.costs import cost_values
 from jiedao.sim.model import CALENDAR_SLACK_DAYS, StreetRecord, simulate_street
-from jiedao.sim.monitor import enforcement_metrics, grid_metrics, window_metrics
+from jiedao.sim.monitor import (
+    enforcement_metrics,
+    enforcement_times,
+    grid_metrics,
+    grid_times,
+    window_metrics,
+    window_times,
+)
 
 STREAMS = ("window", "grid", "enforcement")
 LEVELS = ("city", "district", "street", "community")
@@ -272,4 +279,32 @@ def diagnose(
                 f"{site} {stream}: utilisation {float(np.nanmean(util)):.0%}: demand is at "
                 "or above capacity, the queue grows without bound over a longer horizon"
             )
+    return out
+
+
+def times_against_targets(results: Results) -> dict[str, tuple[np.ndarray, float, str]]:
+    """Per stream (window, urgent, ordinary, enforcement), pooled over replications and sites:
+    the time each visit, event or case took against its target (``inf`` where it gave up or is
+    still open past the target), the target, and the unit (``min`` or ``days``). The share within
+    the target of each replication is the share the tables show. Needs ``keep_records``."""
+    scenario, h = results.scenario, results.horizon
+    records = results.records or ()
+    targets = scenario.targets
+    window_span = (h.warmup_days * DAY, h.days * DAY)
+    case_span = (h.case_warmup_days * DAY, h.case_days * DAY)
+    calendar = WorkCalendar.build(scenario.calendar, h.case_days + CALENDAR_SLACK_DAYS)
+    windows = [w for r in records for w in r.windows]
+    grids = [g for r in records for g in r.grids]
+    teams = [e for r in records for e in r.enforcement]
+    out: dict[str, tuple[np.ndarray, float, str]] = {}
+    if windows:
+        limit = targets.window.max_wait_min
+        out["window"] = (window_times(windows, *window_span, limit), limit, "min")
+    if grids:
+        urgent, ordinary = grid_times(grids, *case_span, targets.grid, calendar)
+        out["urgent"] = (urgent, targets.grid.urgent_response_h * 60.0, "min")
+        out["ordinary"] = (ordinary, float(targets.grid.ordinary_close_days), "days")
+    if teams:
+        enforcement = enforcement_times(teams, *case_span, targets.enforcement, calendar)
+        out["enforcement"] = (enforcement, float(targets.enforcement.close_days), "days")
     return out

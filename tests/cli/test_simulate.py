@@ -37,7 +37,9 @@ def test_simulate_json_on_stdout_matches_the_library():
         "utilisation",
         "queue_mean",
     ):
-        assert set(entry["metrics"][key]) == {"mean", "ci95"}
+        # a share also carries its interval's ends, clipped to 0-1 (issue 14)
+        extra = {"lo", "hi"} if key.endswith("share") else set()
+        assert set(entry["metrics"][key]) == {"mean", "ci95"} | extra
     library = simulate_document(
         run(load("liaoyuan"), replications=2, seed=4, days=5, case_days=15, case_warmup_days=5)
     )
