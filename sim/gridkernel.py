@@ -20,23 +20,42 @@ array would overflow, and the caller then runs the engine instead.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from types import ModuleType
 
 import numpy as np
 
 try:  # numba is an optional extra (``pip install jiedao[fast]``): without it the engine runs
+    if globals().get("_INTERPRETED"):  # the copy :func:`interpreted` makes
+        raise ImportError
     import numba
 
     def _jit(f):
         return numba.njit(cache=True, nogil=True)(f)
 
     COMPILED = True
-except ImportError:  # pragma: no cover - exercised where numba is missing
+except ImportError:
 
     def _jit(f):
         return f
 
     COMPILED = False
+
+_COPY: list[ModuleType] = []
+
+
+def interpreted() -> ModuleType:
+    """This module's loop not compiled (the same source run by Python): for small cases and the
+    default tests, which should not wait for numba to compile it (once per install, cached)."""
+    if not _COPY:
+        spec = importlib.util.spec_from_file_location("jiedao.sim._gridkernel_py", __file__)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        module.__dict__["_INTERPRETED"] = True
+        spec.loader.exec_module(module)
+        _COPY.append(module)
+    return _COPY[0]
 
 DAY = 1440.0
 EPS = 1e-9

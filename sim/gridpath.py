@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -107,6 +108,7 @@ def _run(
     allowance: float,
     has_oncall: bool,
     scale: int,
+    kernel: ModuleType,
 ) -> dict[str, np.ndarray] | None:
     """One run of the kernel with arrays ``scale`` times the usual size; None on overflow."""
     ev, cal = inputs.events, inputs.calendar
@@ -146,7 +148,7 @@ def _run(
     st = np.zeros((3, k.NF))
     close = np.full(n, math.nan)
     cnt = np.zeros(5, dtype=np.int64)
-    k.run_community(
+    kernel.run_community(
         ev.arrival.astype(float), ev.urgent.astype(bool), ev.work.astype(float),
         ev.travel.astype(float), ev.route.astype(np.int64), ev.station_service.astype(float),
         inputs.jobs[0].astype(float), inputs.jobs[1].astype(float),
@@ -206,11 +208,14 @@ def simulate_community(
     workers: float,
     purchased: float,
     case_warmup_days: int,
+    compiled: bool = True,
 ) -> GridRecord | None:
     """The community's grid record at (grid workers from posts, purchased staff-equivalents), as
-    :func:`sim.model.simulate_street` records it; None where the fast path does not apply."""
-    if unqualified(scenario):
+    :func:`sim.model.simulate_street` records it; None where the fast path does not apply.
+    ``compiled=False`` runs the same loop interpreted (slow; for small cases and tests)."""
+    if unqualified(scenario, None if compiled else True):
         return None
+    kernel = k if compiled else k.interpreted()
     capacity = team_capacity(scenario, inputs.community, workers, purchased)
     team_schedule = day_schedule(inputs.calendar, capacity.event_staff)
     allowance = scenario.overtime.grid_h_per_worker_day * 60.0
@@ -218,7 +223,7 @@ def simulate_community(
     out = None
     scale = 1
     while out is None and scale <= 64:
-        out = _run(inputs, team_schedule, allowance, has_oncall, scale)
+        out = _run(inputs, team_schedule, allowance, has_oncall, scale, kernel)
         scale *= 4
     if out is None:
         return None
@@ -269,10 +274,11 @@ def community_levels(
     case_warmup_days: int,
     staffing: Sequence[tuple[float, float]],
     calendar: WorkCalendar | None = None,
+    compiled: bool = True,
 ) -> list[Metrics] | None:
     """:func:`sim.monitor.grid_metrics` of one community in one replication at each (grid
     workers, purchased) level, its events drawn once; None where the fast path does not apply."""
-    if unqualified(scenario):
+    if unqualified(scenario, None if compiled else True):
         return None
     if calendar is None:
         calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS, case_days)
@@ -280,7 +286,9 @@ def community_levels(
     span = (case_warmup_days * DAY, case_days * DAY)
     out = []
     for workers, purchased in staffing:
-        record = simulate_community(scenario, inputs, workers, purchased, case_warmup_days)
+        record = simulate_community(
+            scenario, inputs, workers, purchased, case_warmup_days, compiled
+        )
         if record is None:
             return None
         out.append(grid_metrics([record], *span, scenario.targets.grid, calendar))
