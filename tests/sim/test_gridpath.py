@@ -183,3 +183,22 @@ def test_compiled_loop_equals_the_engine_on_liaoyuan_curve_levels():
     c = street.communities[0]
     for staff in response.staff_levels(liaoyuan, c)[::3]:
         same_path(liaoyuan, *response.grid_split(liaoyuan, c, float(staff)), 60, 14, True)
+
+
+def test_measured_curves_are_the_engines(monkeypatch):
+    """measure_curves on the fast path (interpreted here) gives the engine's points exactly:
+    the plan's numbers do not move."""
+    scenario = build(loaded(after_hours="on_call"))
+    args = dict(replications=2, case_days=12, case_warmup_days=2, levels=4)
+    monkeypatch.setattr(response.gridpath, "unqualified", lambda s, c=None: ["engine"])
+    engine = response.measure_curves(scenario, **args)
+    fast_levels = gridpath.community_levels
+
+    def interpreted(*a, **kw):
+        return fast_levels(*a, **kw, compiled=False)
+
+    monkeypatch.setattr(response.gridpath, "unqualified", lambda s, c=None: [])
+    monkeypatch.setattr(response.gridpath, "community_levels", interpreted)
+    fast = response.measure_curves(scenario, **args)
+    assert fast.points == engine.points
+    assert len(next(iter(fast.points.values()))) == 4
