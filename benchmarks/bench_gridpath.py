@@ -56,7 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     scenario = load("liaoyuan")
     if gridpath.unqualified(scenario):
-        raise SystemExit("the fast path does not apply: " + "; ".join(gridpath.unqualified(scenario)))
+        reasons = "; ".join(gridpath.unqualified(scenario))
+        raise SystemExit("the fast path does not apply: " + reasons)
     street = next(s for s in scenario.streets() if args.street in (None, s.id))
     work = tasks(scenario, street, args.replications)
     began = time.perf_counter()

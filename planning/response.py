@@ -27,8 +27,9 @@ Grid teams serve urgent events first, so they do not qualify for the FCFS fast p
 (:mod:`sim.fastpath`); the grid fast path (:mod:`sim.gridpath`, compiled with numba) measures them
 where it applies, one task per (street, replication) for all its levels on any backend, with the
 same figures as the SimPy engine on the same events (tested); elsewhere (departmental grids, no
-numba) the engine does, one task per (street, level, replication). Noisy points are then made monotone and concave by
-:func:`optimize.curves.fit_concave` (weights from the half-widths) for the optimiser.
+numba) the engine does, one task per (street, level, replication). Noisy points are then made
+monotone and concave by :func:`optimize.curves.fit_concave` (weights from the half-widths) for the
+optimiser.
 """
 
 from __future__ import annotations

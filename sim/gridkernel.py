@@ -14,8 +14,8 @@ State lives in a few arrays: ``st`` (3, NF) per station (team, on-call, station)
 ``qt``; paused jobs ``pr``/``pi_``/``pm`` (row, pause index, remaining) with counts ``pn``; jobs in
 hand ``rr``/``rt``/``rs``/``rm`` (row, token, since, remaining) with counts ``rn``; pause records
 ``zr``/``zf``/``zt``; time beyond the schedule ``ex`` (3, cape, 4) with counts ``exn``; the heap
-``hf`` (times) and ``hi`` (sequence, type x 4 + station, a, b); ``cnt[C_ERR]`` is set when a preallocated
-array would overflow, and the caller then runs the engine instead.
+``hf`` (times) and ``hi`` (sequence, type x 4 + station, a, b). ``cnt[C_ERR]`` is set when a
+preallocated array would overflow: the caller retries with larger ones, then runs the engine.
 """
 
 from __future__ import annotations
@@ -333,8 +333,6 @@ def run_community(
         st[s, F_CLOSED] = NAN
     # the processes start in the engine's order: schedules (team, on-call, station), events, 代办
     nxt = np.zeros(3, dtype=np.int64)
-    i_next = 0
-    j_next = 0
     now = 0.0
     for phase in range(5):
         if phase < 3:

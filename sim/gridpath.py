@@ -19,10 +19,10 @@ feature). Its speed comes from two things: the loop is compiled, and a community
 the engine redraws them at every level).
 
 **What it refuses** (:func:`unqualified`; the caller then runs the engine): departmental grids
-(several teams share one on-call worker and their hand-overs interleave; only merged grids, 多网合一,
-are ported), and any run when numba is not installed (``pip install 'jiedao[fast]'``: the loop in
-plain Python is slower than SimPy). A run whose preallocated arrays overflow is retried with larger
-ones.
+(several teams share one on-call worker and their hand-overs interleave; only merged grids,
+多网合一, are ported), and any run when numba is not installed (``pip install 'jiedao[fast]'``:
+the loop in plain Python is slower than SimPy). A run whose preallocated arrays overflow is
+retried with larger ones.
 """
 
 from __future__ import annotations
