@@ -39,8 +39,15 @@ from jiedao.sim import gridkernel as k
 from jiedao.sim.calendar import DAY, WorkCalendar
 from jiedao.sim.grids import GridEvents, draw_events, grid_staff, team_capacity
 from jiedao.sim.model import CALENDAR_SLACK_DAYS, GridRecord, StationRecord
-from jiedao.sim.monitor import Metrics, grid_metrics
-from jiedao.sim.staffing import always, day_schedule, on_duty_minutes
+from jiedao.sim.monitor import (
+    _elapsed,
+    _extra,
+    _share,
+    _worked,
+    backlog,
+    joint_level,
+)
+from jiedao.sim.staffing import GOLDEN, _merge, day_schedule, on_duty_minutes
 from jiedao.sim.station import Change
 from jiedao.sim.windows import station_jobs
 
@@ -67,6 +74,7 @@ class CommunityInputs:
     horizon: float
     station_posts: int
     station_schedule: list[Change]
+    station_arrays: tuple[np.ndarray, ...]  # the station's schedule: time, target, closing
 
 
 def community_inputs(
@@ -86,9 +94,11 @@ def community_inputs(
     events = draw_events(scenario, community, calendar, horizon, seed, replication)
     jobs = station_jobs(scenario, community, street, calendar, horizon, seed, replication)
     _, _, station = grid_staff(scenario, community)
+    schedule = day_schedule(calendar, station)
     return CommunityInputs(
-        community, events, jobs, calendar, horizon, station, day_schedule(calendar, station)
-    )
+        community, events, jobs, calendar, horizon, station, schedule,
+        _schedule_arrays([schedule])[:3],
+    )  # fmt: skip
 
 
 def _schedule_arrays(
@@ -104,25 +114,37 @@ def _schedule_arrays(
 
 def _run(
     inputs: CommunityInputs,
-    team_schedule: list[Change],
+    team_schedule: list[Change] | tuple[np.ndarray, ...],
     allowance: float,
     has_oncall: bool,
     scale: int,
     kernel: ModuleType,
 ) -> dict[str, np.ndarray] | None:
-    """One run of the kernel with arrays ``scale`` times the usual size; None on overflow."""
+    """One run of the kernel with arrays ``scale`` times the usual size; None on overflow. The
+    team's schedule is a list of changes or (time, target, closing) arrays."""
     ev, cal = inputs.events, inputs.calendar
     n, m = len(ev.arrival), len(inputs.jobs[0])
-    servers = max(
-        [c.target for c in team_schedule] + [c.target for c in inputs.station_schedule] + [1]
-    )
+    if isinstance(team_schedule, list):
+        team = _schedule_arrays([team_schedule])[:3]
+    else:
+        team = team_schedule
+    station = inputs.station_arrays
+    servers = int(max(team[1].max(initial=0), station[1].max(initial=0), 1))
     cap = scale * (3 * n + m + 64)
     capp = scale * (servers + 4)
     capz = scale * (2 * n + m + 64)
-    changes = len(team_schedule) + len(inputs.station_schedule)
+    changes = len(team[0]) + len(station[0])
     cape = scale * (cap // 2 + changes + 64)
     caph = scale * (2 * n + m + 4 * servers + 64)
-    ch = _schedule_arrays([team_schedule, always(1), inputs.station_schedule])
+    sizes = np.array([len(team[0]), 1, len(station[0])], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    ch = (
+        np.concatenate([team[0], [0.0], station[0]]),
+        np.concatenate([team[1], [1.0], station[1]]),
+        np.concatenate([team[2], [False], station[2]]).astype(bool),
+        ends - sizes,
+        ends,
+    )
     lunch = cal.lunch if cal.lunch is not None else (math.nan, math.nan)
     rf = np.empty((cap, k.NR))
     ri = np.empty((cap, k.NI), dtype=np.int64)
@@ -275,21 +297,202 @@ def community_levels(
     staffing: Sequence[tuple[float, float]],
     calendar: WorkCalendar | None = None,
     compiled: bool = True,
-) -> list[Metrics] | None:
-    """:func:`sim.monitor.grid_metrics` of one community in one replication at each (grid
-    workers, purchased) level, its events drawn once; None where the fast path does not apply."""
+) -> list[dict[str, float]] | None:
+    """The curve's figures (:func:`curve_figures`) of one community in one replication at each
+    (grid workers, purchased) level, its events drawn once; None where the fast path does not
+    apply."""
     if unqualified(scenario, None if compiled else True):
         return None
     if calendar is None:
         calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS, case_days)
     inputs = community_inputs(scenario, street, community, case_days, seed, replication, calendar)
-    span = (case_warmup_days * DAY, case_days * DAY)
+    station = on_duty_minutes(inputs.station_schedule, case_warmup_days * DAY, case_days * DAY)
     out = []
     for workers, purchased in staffing:
-        record = simulate_community(
-            scenario, inputs, workers, purchased, case_warmup_days, compiled
+        figures = curve_figures(
+            scenario, inputs, workers, purchased, case_warmup_days, station, compiled
         )
-        if record is None:
+        if figures is None:
             return None
-        out.append(grid_metrics([record], *span, scenario.targets.grid, calendar))
+        out.append(figures)
     return out
+
+
+# --- the lean path of a curve: schedules as arrays, the curve's figures straight from the loop ---
+
+
+def schedule_arrays(calendar: WorkCalendar, staff: float) -> tuple[np.ndarray, ...]:
+    """:func:`sim.staffing.day_schedule` as arrays (time, target, closing), built from one merged
+    working day per number of servers on it (equal to it: tested)."""
+    days = calendar.working_day_indices()
+    if calendar.open_min <= 0.0 or calendar.close_min >= DAY or len(days) < 2:
+        return _schedule_arrays([day_schedule(calendar, staff)])[:3]
+    whole = math.floor(staff + 1e-9)
+    fraction = staff - whole if staff - whole > 1e-9 else 0.0
+    number = np.arange(len(days))
+    extra = ((number + 1) * GOLDEN) % 1.0 < fraction if fraction else np.zeros(len(days), bool)
+    points = {calendar.open_min}
+    if calendar.lunch is not None:
+        points.update(calendar.lunch)
+    minutes = sorted(m for m in points if calendar.open_min <= m < calendar.close_min)
+
+    def raw(base: int, start: float) -> list[Change]:  # one working day, as day_schedule has it
+        lunch = calendar.lunch
+        day = [
+            Change(start + m, 0 if lunch is not None and lunch[0] <= m < lunch[1] else base)
+            for m in minutes
+        ]
+        return day + [Change(start + calendar.close_min, 0, closing=True)]
+
+    # a day after a closing merges the same way every time; the first follows Change(0, 0)
+    after = Change(-DAY, 0, closing=True)
+    patterns = [_merge([after] + raw(b, 0.0))[1:] for b in (whole, whole + 1)]
+    first = _merge([Change(0.0, 0)] + raw(whole + int(extra[0]), days[0] * DAY))
+    p = extra[1:].astype(np.int64)
+    lens = np.array([len(patterns[0]), len(patterns[1])], dtype=np.int64)[p]
+    at = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+    which = np.repeat(p, lens)
+    rel = np.zeros((2, max(len(patterns[0]), len(patterns[1]))))
+    tgt = np.zeros((2, rel.shape[1]))
+    shut = np.zeros((2, rel.shape[1]), dtype=bool)
+    for b, pattern in enumerate(patterns):
+        for j, c in enumerate(pattern):
+            rel[b, j], tgt[b, j], shut[b, j] = c.time, c.target, c.closing
+    rest = np.repeat(days[1:] * DAY, lens) + rel[which, at]
+    time = np.concatenate([[c.time for c in first], rest])
+    target = np.concatenate([[c.target for c in first], tgt[which, at]])
+    closing = np.concatenate([[c.closing for c in first], shut[which, at]]).astype(bool)
+    return time, target, closing
+
+
+def available_minutes(time: np.ndarray, target: np.ndarray, start: float, end: float) -> float:
+    """:func:`sim.staffing.on_duty_minutes` of a schedule given as arrays."""
+    following = np.append(time[1:], math.inf)
+    a, b = np.maximum(time, start), np.minimum(following, end)
+    return float(np.where(b > a, target * (b - a), 0.0).sum())
+
+
+@dataclass
+class _Station:
+    """What :mod:`sim.monitor`'s time sums read of a station record."""
+
+    start: np.ndarray
+    end: np.ndarray
+    pause_from: np.ndarray
+    pause_to: np.ndarray
+    extra_from: np.ndarray
+    extra_to: np.ndarray
+    extra_servers: np.ndarray
+    extra_closing: np.ndarray
+
+
+def _light(out: dict[str, np.ndarray], s: int) -> _Station:
+    rf, ri = out["rf"], out["ri"]
+    mine = ri[:, k.I_ST] == s
+    z = mine[out["zr"]] if len(out["zr"]) else np.zeros(0, dtype=bool)
+    ex = out["ex"][s, : out["exn"][s]]
+    return _Station(
+        rf[mine, k.R_START], rf[mine, k.R_END], out["zf"][z], out["zt"][z], ex[:, 0], ex[:, 1],
+        ex[:, 2], ex[:, 3] > 0,
+    )  # fmt: skip
+
+
+def curve_figures(
+    scenario: Scenario,
+    inputs: CommunityInputs,
+    workers: float,
+    purchased: float,
+    case_warmup_days: int,
+    station_available: float | None = None,
+    compiled: bool = True,
+) -> dict[str, float] | None:
+    """The figures a curve keeps (:data:`planning.response.KEPT`: the joint level, the urgent and
+    ordinary shares, ...) of one community at one staffing level, computed from the loop's arrays
+    as :func:`sim.monitor.grid_metrics` computes them from the engine's records (equal: tested);
+    None where the fast path does not apply."""
+    if unqualified(scenario, None if compiled else True):
+        return None
+    kernel = k if compiled else k.interpreted()
+    capacity = team_capacity(scenario, inputs.community, workers, purchased)
+    time, target, closing = schedule_arrays(inputs.calendar, capacity.event_staff)
+    allowance = scenario.overtime.grid_h_per_worker_day * 60.0
+    has_oncall = scenario.demand.grid.urgent_after_hours == "on_call" and capacity.workers > 0
+    out = None
+    scale = 1
+    while out is None and scale <= 64:
+        out = _run(inputs, (time, target, closing), allowance, has_oncall, scale, kernel)
+        scale *= 4
+    if out is None:
+        return None
+    warm, horizon = case_warmup_days * DAY, inputs.horizon
+    calendar, grid_target = inputs.calendar, scenario.targets.grid
+    team, station, on_call = _light(out, k.TEAM), _light(out, k.STATION), _light(out, k.ONCALL)
+    if station_available is None:
+        station_available = on_duty_minutes(inputs.station_schedule, warm, horizon)
+    team_available = available_minutes(time, target, warm, horizon)
+
+    def usage(r: _Station, available: float) -> tuple[float, float, float]:
+        busy = _worked([r], warm, horizon)
+        extra, overtime = _extra([r], warm, horizon)
+        total = available + extra
+        return (busy / total if total > 0 else math.nan), overtime / 60.0, extra
+
+    team_use, team_overtime, team_extra = usage(team, team_available)
+    station_use, station_overtime, _ = usage(station, station_available)
+    ev = inputs.events
+    arrival, urgent, close = ev.arrival, ev.urgent.astype(bool), out["close"]
+    rf, ri = out["rf"], out["ri"]
+    answered = np.full(len(arrival), math.nan)
+    served = ri[:, k.I_ST] != k.STATION
+    if served.any():
+        np.fmin.at(answered, ri[served, k.I_ORIG], rf[served, k.R_MARKED])
+    cohort = (arrival >= warm) & (arrival < horizon)
+    response = answered - arrival
+    on_site = cohort & urgent & ~np.isnan(answered)
+    urgent_limit = grid_target.urgent_response_h * 60.0
+    u = cohort & urgent
+    u_met = int((on_site & (response <= urgent_limit)).sum())
+    u_missed = int((on_site & (response > urgent_limit)).sum())
+    u_missed += int((u & np.isnan(answered) & (horizon - arrival > urgent_limit)).sum())
+    o = cohort & ~urgent
+    took = _elapsed(calendar, grid_target.days, arrival, np.where(np.isnan(close), horizon, close))
+    limit = grid_target.ordinary_close_days
+    o_met = int((o & ~np.isnan(close) & (took <= limit)).sum())
+    o_missed = int((o & ~np.isnan(close) & (took > limit)).sum())
+    o_missed += int((o & np.isnan(close) & (took > limit)).sum())
+    urgent_share, ordinary_share = _share(u_met, u_missed), _share(o_met, o_missed)
+    need = capacity.duty_workers
+    available = capacity.workers * (1.0 - capacity.meeting_share) + capacity.purchased
+    duty = min(need, available) / need if need > 0 else 1.0
+    first, last = int(np.ceil(warm / DAY - 1e-9)), int(np.ceil(horizon / DAY - 1e-9))
+    offered = float(ev.work[cohort].sum())
+    capacity_min = team_available + team_extra
+    overtime = team_overtime + station_overtime
+    staff = capacity.staff + float(inputs.station_posts)
+    weeks = (horizon - warm) / (7.0 * DAY)
+    # nan for no values, as sim.monitor's quantiles give
+    p90 = lambda v: float(np.percentile(v, [50, 90, 95])[1]) if len(v) else math.nan  # noqa: E731
+    return {
+        "target_share": joint_level(urgent_share, ordinary_share, duty, grid_target),
+        "urgent_target_share": urgent_share,
+        "ordinary_target_share": ordinary_share,
+        "duty_covered": duty,
+        "arrivals": float(cohort.sum()),
+        "urgent_arrivals": float((cohort & urgent).sum()),
+        "backlog_growth": float(backlog(arrival, close, horizon) - backlog(arrival, close, warm)),
+        "working_days": float(calendar.working[first:last].sum()),
+        "offered_load": (
+            offered / capacity_min
+            if capacity_min > 0
+            else (math.inf if offered > 0 else math.nan)
+        ),
+        "utilisation": team_use,
+        "overtime_h": overtime,
+        "overtime_h_per_worker_week": (
+            overtime / staff / weeks if staff > 0 and weeks > 0 else math.nan
+        ),
+        "on_call_h": _worked([on_call], warm, horizon) / 60.0 if has_oncall else 0.0,
+        "urgent_response_p90_min": p90(response[on_site]),
+        "ordinary_close_p90_days": p90(took[o & ~np.isnan(close)]),
+        "station_utilisation": station_use,
+    }

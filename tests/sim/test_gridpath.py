@@ -23,6 +23,7 @@ from jiedao.sim.calendar import DAY, WorkCalendar
 from jiedao.sim.grids import team_capacity
 from jiedao.sim.model import CALENDAR_SLACK_DAYS, GridRecord, simulate_street
 from jiedao.sim.monitor import grid_metrics
+from jiedao.sim.staffing import day_schedule, on_duty_minutes
 
 FIELDS = ("arrival", "start", "end", "service", "marked", "outcome", "left", "priority", "kind",
           "origin", "pause_row", "pause_from", "pause_to", "extra_from", "extra_to",
@@ -65,6 +66,11 @@ def same_path(scenario, workers: float, purchased: float, days: int, warm: int =
     m_fast = grid_metrics([fast], *span, scenario.targets.grid, calendar)
     for key in response.KEPT:
         assert m_fast[key] == pytest.approx(m_engine[key], abs=1e-9, nan_ok=True), key
+    # the lean path of the curves (figures straight from the loop) gives the same figures
+    lean = gridpath.curve_figures(scenario, inputs, workers, purchased, warm, None, compiled)
+    assert lean is not None and set(lean) == set(response.KEPT)
+    for key in response.KEPT:
+        assert lean[key] == pytest.approx(float(m_engine[key]), abs=1e-9, nan_ok=True), key
     return engine, fast
 
 
@@ -87,6 +93,20 @@ def loaded(after_hours: str = "next_opening", allowance_h: float = 0.5, **grid) 
     data["overtime"] = {"grid_h_per_worker_day": allowance_h}
     data["defaults"]["community"]["posts"] = 5
     return data
+
+
+@pytest.mark.parametrize("staff", [0.0, 0.4, 1.0, 2.6, 7.25])
+def test_schedules_as_arrays_equal_day_schedule(staff):
+    scenario = load("liaoyuan")
+    calendar = WorkCalendar.build(scenario.calendar, 60 + CALENDAR_SLACK_DAYS, 60)
+    changes = day_schedule(calendar, staff)
+    time, target, closing = gridpath.schedule_arrays(calendar, staff)
+    assert time.tolist() == [c.time for c in changes]
+    assert target.tolist() == [c.target for c in changes]
+    assert closing.tolist() == [c.closing for c in changes]
+    assert gridpath.available_minutes(time, target, 7 * DAY, 60 * DAY) == pytest.approx(
+        on_duty_minutes(changes, 7 * DAY, 60 * DAY), rel=1e-12
+    )
 
 
 def test_urgent_events_go_first():
