@@ -9,12 +9,16 @@ engine's arithmetic (``now + (t - now)`` for a process waiting until ``t``), so 
 give the same times out, ties included. :mod:`sim.gridpath` drives it and proves it equal to the
 engine (tests/sim/test_gridpath.py).
 
-State lives in a few arrays: ``st`` (3, NF) per station (team, on-call, station); rows ``rf``
-(cap, NR) floats and ``ri`` (cap, NI) ints; queues ``q`` (3, 2, cap) with heads ``qh`` and tails
-``qt``; paused jobs ``pr``/``pi_``/``pm`` (row, pause index, remaining) with counts ``pn``; jobs in
-hand ``rr``/``rt``/``rs``/``rm`` (row, token, since, remaining) with counts ``rn``; pause records
-``zr``/``zf``/``zt``; time beyond the schedule ``ex`` (3, cape, 4) with counts ``exn``; the heap
-``hf`` (times) and ``hi`` (sequence, type x 4 + station, a, b). ``cnt[C_ERR]`` is set when a
+State lives in a few arrays (few, because numba passes every array argument of a call field by
+field): ``st`` (3, NF) per station (team, on-call, station); rows ``rf`` (cap, NR) floats and
+``ri`` (cap, NI) ints; queues ``q`` (3, 2, cap) with heads and tails ``QHT`` (2, 3, 2); paused
+jobs and jobs in hand ``PI`` (4, 3, capp: paused row, pause index, row in hand, token) and ``PF``
+(3, 3, capp: paused remaining, in hand since, remaining) with counts ``PN`` (2, 3); pause records
+``Z`` (3, capz: row, from, to); time beyond the schedule ``ex`` (3, cape, 4) with counts ``exn``;
+the heap ``hf`` (times) and ``hi`` (sequence, type x 4 + station, a, b); the events ``EV`` (6, n:
+arrival, urgent, work, travel, route, station service), the 代办 matters ``D`` (2, m) and the
+schedules ``CH`` (3, changes: time, target, closing) with each station's range ``CHI`` (2, 3).
+``cnt[C_ERR]`` is set when a
 preallocated array would overflow: the caller retries with larger ones, then runs the engine.
 """
 
@@ -200,7 +204,7 @@ def _retally(st, s):
 
 
 @_jit
-def _begin(st, rf, rr, rt, rs, rm, rn, hf, hi, cnt, s, row, remaining, now):
+def _begin(st, rf, PI, PF, PN, hf, hi, cnt, s, row, remaining, now):
     st[s, F_BUSY] += 1
     mark = rf[row, R_MARK]
     marked = rf[row, R_MARKED]
@@ -210,72 +214,72 @@ def _begin(st, rf, rr, rt, rs, rm, rn, hf, hi, cnt, s, row, remaining, now):
     if s != ONCALL:
         st[s, F_TOKEN] += 1
         token = int(st[s, F_TOKEN])
-        n = rn[s]
-        if n >= rr.shape[1]:
+        n = PN[1, s]
+        if n >= PI.shape[2]:
             cnt[C_ERR] = 1
             return
-        rr[s, n] = row
-        rt[s, n] = token
-        rs[s, n] = now
-        rm[s, n] = remaining
-        rn[s] = n + 1
+        PI[2, s, n] = row
+        PI[3, s, n] = token
+        PF[1, s, n] = now
+        PF[2, s, n] = remaining
+        PN[1, s] = n + 1
         _push(hf, hi, cnt, now + remaining, E_FINISH, s, row, token)
     else:
         _push(hf, hi, cnt, now + remaining, E_FINISH, s, row, 0)
 
 
 @_jit
-def _start_next(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, hf, hi, cnt, s, now):  # noqa: E501
-    if pn[s] > 0:
-        row, remaining, index = pr[s, 0], pm[s, 0], pi_[s, 0]
-        for j in range(1, pn[s]):
-            pr[s, j - 1] = pr[s, j]
-            pm[s, j - 1] = pm[s, j]
-            pi_[s, j - 1] = pi_[s, j]
-        pn[s] -= 1
-        zt[index] = now
-        _begin(st, rf, rr, rt, rs, rm, rn, hf, hi, cnt, s, row, remaining, now)
+def _start_next(st, rf, ri, q, QHT, PI, PF, PN, Z, hf, hi, cnt, s, now):  # noqa: E501
+    if PN[0, s] > 0:
+        row, remaining, index = PI[0, s, 0], PF[0, s, 0], PI[1, s, 0]
+        for j in range(1, PN[0, s]):
+            PI[0, s, j - 1] = PI[0, s, j]
+            PF[0, s, j - 1] = PF[0, s, j]
+            PI[1, s, j - 1] = PI[1, s, j]
+        PN[0, s] -= 1
+        Z[2, index] = now
+        _begin(st, rf, PI, PF, PN, hf, hi, cnt, s, row, remaining, now)
         return True
     for p in range(2):
-        if qh[s, p] < qt[s, p]:
-            row = q[s, p, qh[s, p]]
-            qh[s, p] += 1
+        if QHT[0, s, p] < QHT[1, s, p]:
+            row = q[s, p, QHT[0, s, p]]
+            QHT[0, s, p] += 1
             rf[row, R_START] = now
-            _begin(st, rf, rr, rt, rs, rm, rn, hf, hi, cnt, s, row, rf[row, R_SVC], now)
+            _begin(st, rf, PI, PF, PN, hf, hi, cnt, s, row, rf[row, R_SVC], now)
             return True
     return False
 
 
 @_jit
-def _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, cnt, s, row, now):  # noqa: E501
+def _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, cnt, s, row, now):  # noqa: E501
     p = ri[row, I_PRI]
-    if qt[s, p] >= q.shape[2]:
+    if QHT[1, s, p] >= q.shape[2]:
         cnt[C_ERR] = 1
         return
-    q[s, p, qt[s, p]] = row
-    qt[s, p] += 1
+    q[s, p, QHT[1, s, p]] = row
+    QHT[1, s, p] += 1
     if st[s, F_BUSY] < st[s, F_TARGET]:
         _tick(st, ex, exn, s, now)
-        _start_next(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, hf, hi, cnt, s, now)  # noqa: E501
+        _start_next(st, rf, ri, q, QHT, PI, PF, PN, Z, hf, hi, cnt, s, now)  # noqa: E501
         _retally(st, s)
 
 
 @_jit
-def _pause_all(st, rf, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, cnt, s, now):  # noqa: E501
-    n = rn[s]
+def _pause_all(st, rf, PI, PF, PN, Z, cnt, s, now):  # noqa: E501
+    n = PN[1, s]
     # the jobs in hand in order of their last (re)start, ties in the order they were taken
     order = np.empty(n, dtype=np.int64)
     for j in range(n):
         k = j
-        while k > 0 and rs[s, order[k - 1]] > rs[s, j]:
+        while k > 0 and PF[1, s, order[k - 1]] > PF[1, s, j]:
             order[k] = order[k - 1]
             k -= 1
         order[k] = j
     keep = np.ones(n, dtype=np.bool_)
     for k in range(n):
         j = order[k]
-        row = rr[s, j]
-        left = rm[s, j] - (now - rs[s, j])
+        row = PI[2, s, j]
+        left = PF[2, s, j] - (now - PF[1, s, j])
         if left <= EPS:
             continue  # it ends now: its completion is already on its way
         keep[j] = False
@@ -283,26 +287,26 @@ def _pause_all(st, rf, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, cnt, s, 
         if rf[row, R_MARKED] > now + EPS:
             rf[row, R_MARKED] = NAN  # not on site yet
         z = cnt[C_PAUSES]
-        if z >= len(zr) or pn[s] >= pr.shape[1]:
+        if z >= Z.shape[1] or PN[0, s] >= PI.shape[2]:
             cnt[C_ERR] = 1
             return
-        zr[z] = row
-        zf[z] = now
-        zt[z] = NAN
+        Z[0, z] = row
+        Z[1, z] = now
+        Z[2, z] = NAN
         cnt[C_PAUSES] = z + 1
-        pr[s, pn[s]] = row
-        pm[s, pn[s]] = left
-        pi_[s, pn[s]] = z
-        pn[s] += 1
+        PI[0, s, PN[0, s]] = row
+        PF[0, s, PN[0, s]] = left
+        PI[1, s, PN[0, s]] = z
+        PN[0, s] += 1
     m = 0
     for j in range(n):
         if keep[j]:
-            rr[s, m] = rr[s, j]
-            rt[s, m] = rt[s, j]
-            rs[s, m] = rs[s, j]
-            rm[s, m] = rm[s, j]
+            PI[2, s, m] = PI[2, s, j]
+            PI[3, s, m] = PI[3, s, j]
+            PF[1, s, m] = PF[1, s, j]
+            PF[2, s, m] = PF[2, s, j]
             m += 1
-    rn[s] = m
+    PN[1, s] = m
 
 
 @_jit
@@ -318,17 +322,17 @@ def _is_open(t, working, open_min, close_min, lunch0, lunch1, has_lunch):  # noq
 
 @_jit
 def run_community(
-    arrival, urgent, work, travel, route, station_service,
-    d_arrival, d_service,
-    ch_time, ch_target, ch_closing, ch_first, ch_end,
+    EV,
+    D,
+    CH, CHI,
     allowance, has_oncall, horizon,
     working, open_min, close_min, lunch0, lunch1, has_lunch,
-    rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, ex, exn, hf, hi, st,
+    rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, st,
     close, cnt,
 ):  # fmt: skip
     """Run one community to ``horizon``; results are left in the arrays (see module doc)."""
-    n = len(arrival)
-    m = len(d_arrival)
+    n = EV.shape[1]
+    m = D.shape[1]
     for s in range(3):
         st[s, F_CLOSED] = NAN
     # the processes start in the engine's order: schedules (team, on-call, station), events, 代办
@@ -339,7 +343,7 @@ def run_community(
             s = phase
             if s == ONCALL and not has_oncall:
                 continue
-            k = ch_first[s]
+            k = CHI[0, s]
             nxt[s] = k
             e_type = E_CHANGE
         elif phase == 3:
@@ -352,10 +356,10 @@ def run_community(
             s = STATION
         # run the process until its first wait (as its Initialize event would)
         _process(
-            e_type, s, now, -1, arrival, urgent, work, travel, route, station_service,
-            d_arrival, d_service, ch_time, ch_target, ch_closing, ch_end, nxt,
+            e_type, s, now, -1, EV,
+            D, CH, CHI, nxt,
             allowance, has_oncall, working, open_min, close_min, lunch0, lunch1, has_lunch,
-            rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, ex, exn, hf, hi,
+            rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
             st, close, cnt, n, m,
         )  # fmt: skip
     while cnt[C_HEAP] > 0 and cnt[C_ERR] == 0:
@@ -368,26 +372,26 @@ def run_community(
         a, b = hi[top, 2], hi[top, 3]
         if e_type == E_FINISH:
             _finish(
-                s, a, b, now, route, station_service, allowance, rf, ri, q, qh, qt, pr, pi_,
-                pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, st, close, cnt,
+                s, a, b, now, EV, allowance, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, st,
+                    close, cnt,
             )  # fmt: skip
         elif e_type == E_ALLOWANCE:
             if a != int(st[s, F_CLOSURES]) or st[s, F_CLOSED] != st[s, F_CLOSED]:
                 continue  # opened again since
             _tick(st, ex, exn, s, now)
-            _pause_all(st, rf, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, cnt, s, now)
+            _pause_all(st, rf, PI, PF, PN, Z, cnt, s, now)
             _retally(st, s)
             if s == TEAM and has_oncall and not _is_open(
                 now, working, open_min, close_min, lunch0, lunch1, has_lunch
             ):
-                _hand_over(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex,
+                _hand_over(st, rf, ri, q, QHT, PI, PF, PN, Z, ex,
                            exn, hf, hi, cnt, now)  # fmt: skip
         else:
             _process(
-                e_type, s, now, a, arrival, urgent, work, travel, route, station_service,
-                d_arrival, d_service, ch_time, ch_target, ch_closing, ch_end, nxt,
+                e_type, s, now, a, EV,
+                D, CH, CHI, nxt,
                 allowance, has_oncall, working, open_min, close_min, lunch0, lunch1, has_lunch,
-                rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, ex, exn, hf,
+                rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf,
                 hi, st, close, cnt, n, m,
             )  # fmt: skip
     for s in range(3):
@@ -398,10 +402,10 @@ def run_community(
 
 @_jit
 def _process(
-    e_type, s, now, fired, arrival, urgent, work, travel, route, station_service,
-    d_arrival, d_service, ch_time, ch_target, ch_closing, ch_end, nxt,
+    e_type, s, now, fired, EV,
+    D, CH, CHI, nxt,
     allowance, has_oncall, working, open_min, close_min, lunch0, lunch1, has_lunch,
-    rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, ex, exn, hf, hi,
+    rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
     st, close, cnt, n, m,
 ):  # fmt: skip
     """A process resumes (``fired``: the index its timeout was for; -1 at its start) and runs on
@@ -409,86 +413,85 @@ def _process(
     if e_type == E_CHANGE:
         k = nxt[s] if fired < 0 else fired
         if fired >= 0:
-            _set_target(s, k, now, ch_target, ch_closing, allowance, has_oncall, working,
-                        open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, qh, qt, pr,
-                        pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, ex, exn, hf, hi, st,
+            _set_target(s, k, now, CH, allowance, has_oncall, working,
+                        open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, QHT, PI, PF,
+                            PN, Z, ex, exn, hf, hi, st,
                         cnt)  # fmt: skip
             k += 1
-        while k < ch_end[s]:
-            t = ch_time[k]
+        while k < CHI[1, s]:
+            t = CH[0, k]
             if t > now:
                 _push(hf, hi, cnt, now + (t - now), E_CHANGE, s, k, 0)
                 return
-            _set_target(s, k, now, ch_target, ch_closing, allowance, has_oncall, working,
-                        open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, qh, qt, pr,
-                        pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, ex, exn, hf, hi, st,
+            _set_target(s, k, now, CH, allowance, has_oncall, working,
+                        open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, QHT, PI, PF,
+                            PN, Z, ex, exn, hf, hi, st,
                         cnt)  # fmt: skip
             k += 1
         return
     if e_type == E_ARRIVE:
         i = 0 if fired < 0 else fired
         if fired >= 0:
-            _event_in(i, now, arrival, urgent, work, travel, route, has_oncall, working,
-                      open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, qh, qt, pr,
-                      pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, st, cnt)  # fmt: skip
+            _event_in(i, now, EV, has_oncall, working,
+                      open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, QHT, PI, PF, PN,
+                          Z, ex, exn, hf, hi, st, cnt)  # fmt: skip
             i += 1
         while i < n:
-            t = arrival[i]
+            t = EV[0, i]
             if t > now:
                 _push(hf, hi, cnt, now + (t - now), E_ARRIVE, 0, i, 0)
                 return
-            _event_in(i, now, arrival, urgent, work, travel, route, has_oncall, working,
-                      open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, qh, qt, pr,
-                      pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, st, cnt)  # fmt: skip
+            _event_in(i, now, EV, has_oncall, working,
+                      open_min, close_min, lunch0, lunch1, has_lunch, rf, ri, q, QHT, PI, PF, PN,
+                          Z, ex, exn, hf, hi, st, cnt)  # fmt: skip
             i += 1
         return
     # 代办 matters for the station
     j = 0 if fired < 0 else fired
     if fired >= 0:
-        row = _add(rf, ri, cnt, STATION, now, d_service[j], 0, j, DAIBAN, NAN)
-        _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi,
+        row = _add(rf, ri, cnt, STATION, now, D[1, j], 0, j, DAIBAN, NAN)
+        _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
                 cnt, STATION, row, now)  # fmt: skip
         j += 1
     while j < m:
-        t = d_arrival[j]
+        t = D[0, j]
         if t > now:
             _push(hf, hi, cnt, now + (t - now), E_DAIBAN, STATION, j, 0)
             return
-        row = _add(rf, ri, cnt, STATION, now, d_service[j], 0, j, DAIBAN, NAN)
-        _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi,
+        row = _add(rf, ri, cnt, STATION, now, D[1, j], 0, j, DAIBAN, NAN)
+        _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
                 cnt, STATION, row, now)  # fmt: skip
         j += 1
 
 
 @_jit
 def _event_in(
-    i, now, arrival, urgent, work, travel, route, has_oncall, working, open_min, close_min,
-    lunch0, lunch1, has_lunch, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex,
+    i, now, EV, has_oncall, working, open_min, close_min,
+    lunch0, lunch1, has_lunch, rf, ri, q, QHT, PI, PF, PN, Z, ex,
     exn, hf, hi, st, cnt,
 ):  # fmt: skip
-    t = arrival[i]
-    if has_oncall and urgent[i] and not _is_open(
+    t = EV[0, i]
+    if has_oncall and (EV[1, i] > 0) and not _is_open(
         t, working, open_min, close_min, lunch0, lunch1, has_lunch
     ):
-        row = _add(rf, ri, cnt, ONCALL, t, work[i], URGENT, i, route[i], travel[i])
-        _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi,
+        row = _add(rf, ri, cnt, ONCALL, t, EV[2, i], URGENT, i, int(EV[4, i]), EV[3, i])
+        _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
                 cnt, ONCALL, row, now)  # fmt: skip
         return
-    priority = URGENT if urgent[i] else ORDINARY
-    row = _add(rf, ri, cnt, TEAM, t, work[i], priority, i, route[i], travel[i])
-    _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, cnt,
+    priority = URGENT if (EV[1, i] > 0) else ORDINARY
+    row = _add(rf, ri, cnt, TEAM, t, EV[2, i], priority, i, int(EV[4, i]), EV[3, i])
+    _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, cnt,
             TEAM, row, now)  # fmt: skip
 
 
 @_jit
 def _set_target(
-    s, k, now, ch_target, ch_closing, allowance, has_oncall, working, open_min, close_min,
-    lunch0, lunch1, has_lunch, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf,
-    zt, ex, exn, hf, hi, st, cnt,
+    s, k, now, CH, allowance, has_oncall, working, open_min, close_min,
+    lunch0, lunch1, has_lunch, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, st, cnt,
 ):  # fmt: skip
     _tick(st, ex, exn, s, now)
-    target = ch_target[k]
-    closing = ch_closing[k]
+    target = CH[1, k]
+    closing = (CH[2, k] > 0)
     st[s, F_TARGET] = target
     if closing:
         st[s, F_CLOSED] = now
@@ -497,48 +500,48 @@ def _set_target(
             _push(hf, hi, cnt, now + allowance, E_ALLOWANCE, s, int(st[s, F_CLOSURES]), 0)
     elif target > 0:
         st[s, F_CLOSED] = NAN
-    if s != ONCALL and target == 0 and rn[s] > 0:
+    if s != ONCALL and target == 0 and PN[1, s] > 0:
         if not (closing and allowance > 0):
-            _pause_all(st, rf, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, cnt, s, now)
+            _pause_all(st, rf, PI, PF, PN, Z, cnt, s, now)
     while st[s, F_BUSY] < st[s, F_TARGET]:
-        if not _start_next(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, hf, hi,
+        if not _start_next(st, rf, ri, q, QHT, PI, PF, PN, Z, hf, hi,
                            cnt, s, now):  # fmt: skip
             break
     _retally(st, s)
     if s == TEAM and has_oncall:
         if _is_open(now, working, open_min, close_min, lunch0, lunch1, has_lunch):
-            _pull_back(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn,
+            _pull_back(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn,
                        hf, hi, cnt, now)  # fmt: skip
         else:
-            _hand_over(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn,
+            _hand_over(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn,
                        hf, hi, cnt, now)  # fmt: skip
 
 
 @_jit
 def _finish(
-    s, row, token, now, route, station_service, allowance, rf, ri, q, qh, qt, pr, pi_, pm, pn,
-    rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, st, close, cnt,
+    s, row, token, now, EV, allowance, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, st, close,
+        cnt,
 ):  # fmt: skip
     if s != ONCALL:
         found = -1
-        for j in range(rn[s]):
-            if rr[s, j] == row:
+        for j in range(PN[1, s]):
+            if PI[2, s, j] == row:
                 found = j
                 break
-        if found < 0 or rt[s, found] != token:
+        if found < 0 or PI[3, s, found] != token:
             return  # paused or handed on since this service was scheduled
-        for j in range(found + 1, rn[s]):
-            rr[s, j - 1] = rr[s, j]
-            rt[s, j - 1] = rt[s, j]
-            rs[s, j - 1] = rs[s, j]
-            rm[s, j - 1] = rm[s, j]
-        rn[s] -= 1
+        for j in range(found + 1, PN[1, s]):
+            PI[2, s, j - 1] = PI[2, s, j]
+            PI[3, s, j - 1] = PI[3, s, j]
+            PF[1, s, j - 1] = PF[1, s, j]
+            PF[2, s, j - 1] = PF[2, s, j]
+        PN[1, s] -= 1
     _tick(st, ex, exn, s, now)
     rf[row, R_END] = now
     ri[row, I_OUT] = COMPLETED
     st[s, F_BUSY] -= 1
     if st[s, F_BUSY] < st[s, F_TARGET]:
-        _start_next(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, hf, hi, cnt,
+        _start_next(st, rf, ri, q, QHT, PI, PF, PN, Z, hf, hi, cnt,
                     s, now)  # fmt: skip
     _retally(st, s)
     origin = ri[row, I_ORIG]
@@ -546,9 +549,9 @@ def _finish(
         if ri[row, I_KIND] == FROM_GRID:
             close[origin] = now
         return
-    if route[origin] == COMMUNITY:
-        new = _add(rf, ri, cnt, STATION, now, station_service[origin], 0, origin, FROM_GRID, NAN)
-        _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi,
+    if int(EV[4, origin]) == COMMUNITY:
+        new = _add(rf, ri, cnt, STATION, now, EV[5, origin], 0, origin, FROM_GRID, NAN)
+        _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
                 cnt, STATION, new, now)  # fmt: skip
         return
     close[origin] = now
@@ -556,31 +559,31 @@ def _finish(
 
 @_jit
 def _hand_over(
-    st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, cnt, now,
+    st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, cnt, now,
 ):  # fmt: skip
     """The team goes off duty: its urgent work, paused or queued, goes to the on-call worker."""
     s = TEAM
-    total = pn[s] + qt[s, URGENT] - qh[s, URGENT]
+    total = PN[0, s] + QHT[1, s, URGENT] - QHT[0, s, URGENT]
     rows = np.empty(total, dtype=np.int64)
     left = np.empty(total)
     count = 0
     kept = 0
-    for j in range(pn[s]):
-        row = pr[s, j]
+    for j in range(PN[0, s]):
+        row = PI[0, s, j]
         if ri[row, I_PRI] == URGENT:
-            zt[pi_[s, j]] = now
+            Z[2, PI[1, s, j]] = now
             ri[row, I_OUT] = HANDED
             rf[row, R_END] = now
             rows[count] = row
-            left[count] = pm[s, j]
+            left[count] = PF[0, s, j]
             count += 1
         else:
-            pr[s, kept] = pr[s, j]
-            pm[s, kept] = pm[s, j]
-            pi_[s, kept] = pi_[s, j]
+            PI[0, s, kept] = PI[0, s, j]
+            PF[0, s, kept] = PF[0, s, j]
+            PI[1, s, kept] = PI[1, s, j]
             kept += 1
-    pn[s] = kept
-    for h in range(qh[s, URGENT], qt[s, URGENT]):
+    PN[0, s] = kept
+    for h in range(QHT[0, s, URGENT], QHT[1, s, URGENT]):
         row = q[s, URGENT, h]
         ri[row, I_OUT] = HANDED
         rf[row, R_LEFT] = now
@@ -588,7 +591,7 @@ def _hand_over(
         rows[count] = row
         left[count] = rf[row, R_SVC]
         count += 1
-    qh[s, URGENT] = qt[s, URGENT]
+    QHT[0, s, URGENT] = QHT[1, s, URGENT]
     # by arrival, stable (insertion sort: a handful of rows)
     for a in range(1, count):
         b = a
@@ -605,18 +608,18 @@ def _hand_over(
         mark = NAN if on_site else _max0(rf[row, R_MARK] - done)
         new = _add(rf, ri, cnt, ONCALL, rf[row, R_ARR], remaining, URGENT, ri[row, I_ORIG],
                    ri[row, I_KIND], mark)  # fmt: skip
-        _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi,
+        _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
                 cnt, ONCALL, new, now)  # fmt: skip
 
 
 @_jit
 def _pull_back(
-    st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi, cnt, now,
+    st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi, cnt, now,
 ):  # fmt: skip
     """The team is on duty again: urgent events the on-call worker has not started go back."""
     s = ONCALL
-    first, last = qh[s, URGENT], qt[s, URGENT]
-    qh[s, URGENT] = last
+    first, last = QHT[0, s, URGENT], QHT[1, s, URGENT]
+    QHT[0, s, URGENT] = last
     for h in range(first, last):
         row = q[s, URGENT, h]
         ri[row, I_OUT] = HANDED
@@ -624,5 +627,5 @@ def _pull_back(
         rf[row, R_END] = now
         new = _add(rf, ri, cnt, TEAM, rf[row, R_ARR], rf[row, R_SVC], URGENT, ri[row, I_ORIG],
                    ri[row, I_KIND], rf[row, R_MARK])  # fmt: skip
-        _arrive(st, rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zt, ex, exn, hf, hi,
+        _arrive(st, rf, ri, q, QHT, PI, PF, PN, Z, ex, exn, hf, hi,
                 cnt, TEAM, new, now)  # fmt: skip

@@ -149,20 +149,11 @@ def _run(
     rf = np.empty((cap, k.NR))
     ri = np.empty((cap, k.NI), dtype=np.int64)
     q = np.empty((3, 2, cap), dtype=np.int64)
-    qh = np.zeros((3, 2), dtype=np.int64)
-    qt = np.zeros((3, 2), dtype=np.int64)
-    pr = np.empty((3, capp), dtype=np.int64)
-    pi_ = np.empty((3, capp), dtype=np.int64)
-    pm = np.empty((3, capp))
-    pn = np.zeros(3, dtype=np.int64)
-    rr = np.empty((3, capp), dtype=np.int64)
-    rt = np.empty((3, capp), dtype=np.int64)
-    rs = np.empty((3, capp))
-    rm = np.empty((3, capp))
-    rn = np.zeros(3, dtype=np.int64)
-    zr = np.empty(capz, dtype=np.int64)
-    zf = np.empty(capz)
-    zt = np.empty(capz)
+    qht = np.zeros((2, 3, 2), dtype=np.int64)  # queue heads and tails
+    pi = np.empty((4, 3, capp), dtype=np.int64)  # paused (row, pause), in hand (row, token)
+    pf = np.empty((3, 3, capp))  # paused (remaining), in hand (since, remaining)
+    pn = np.zeros((2, 3), dtype=np.int64)  # how many paused, in hand
+    z = np.empty((3, capz))  # pauses: row, from, to
     ex = np.empty((3, cape, 4))
     exn = np.zeros(3, dtype=np.int64)
     hf = np.empty(caph)
@@ -170,22 +161,24 @@ def _run(
     st = np.zeros((3, k.NF))
     close = np.full(n, math.nan)
     cnt = np.zeros(5, dtype=np.int64)
+    events = np.empty((6, n))
+    events[0], events[1], events[2] = ev.arrival, ev.urgent, ev.work
+    events[3], events[4], events[5] = ev.travel, ev.route, ev.station_service
+    jobs = np.empty((2, m))
+    jobs[0], jobs[1] = inputs.jobs
     kernel.run_community(
-        ev.arrival.astype(float), ev.urgent.astype(bool), ev.work.astype(float),
-        ev.travel.astype(float), ev.route.astype(np.int64), ev.station_service.astype(float),
-        inputs.jobs[0].astype(float), inputs.jobs[1].astype(float),
-        *ch, float(allowance), bool(has_oncall), float(inputs.horizon),
+        events, jobs, np.vstack(ch[:3]).astype(float), np.vstack(ch[3:]).astype(np.int64),
+        float(allowance), bool(has_oncall), float(inputs.horizon),
         cal.working.astype(bool), float(cal.open_min), float(cal.close_min), float(lunch[0]),
         float(lunch[1]), cal.lunch is not None,
-        rf, ri, q, qh, qt, pr, pi_, pm, pn, rr, rt, rs, rm, rn, zr, zf, zt, ex, exn, hf, hi, st,
-        close, cnt,
+        rf, ri, q, qht, pi, pf, pn, z, ex, exn, hf, hi, st, close, cnt,
     )  # fmt: skip
     if cnt[k.C_ERR]:
         return None
     rows, pauses = int(cnt[k.C_ROWS]), int(cnt[k.C_PAUSES])
     return {
-        "rf": rf[:rows], "ri": ri[:rows], "zr": zr[:pauses], "zf": zf[:pauses],
-        "zt": zt[:pauses], "ex": ex, "exn": exn, "st": st, "close": close,
+        "rf": rf[:rows], "ri": ri[:rows], "zr": z[0, :pauses].astype(np.int64),
+        "zf": z[1, :pauses], "zt": z[2, :pauses], "ex": ex, "exn": exn, "st": st, "close": close,
     }  # fmt: skip
 
 
