@@ -28,6 +28,7 @@ retried with larger ones.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -112,6 +113,26 @@ def _schedule_arrays(
     return time, target, closing, firsts, ends
 
 
+_LOCAL = threading.local()
+
+
+def _buffers(cap: int, capp: int, capz: int, cape: int, caph: int) -> tuple[np.ndarray, ...]:
+    """The loop's large arrays, kept per thread and reused from run to run (fresh pages cost more
+    than the loop): every entry the loop reads it has written first in the same run."""
+    have = getattr(_LOCAL, "buffers", None)
+    sizes = (cap, capp, capz, cape, caph)
+    if have is None or any(a < b for a, b in zip(have[0], sizes, strict=True)):
+        arrays = (
+            np.empty((cap, k.NR)), np.empty((cap, k.NI), dtype=np.int64),
+            np.empty((3, 2, cap), dtype=np.int64), np.empty((4, 3, capp), dtype=np.int64),
+            np.empty((3, 3, capp)), np.empty((3, capz)), np.empty((3, cape, 4)),
+            np.empty(caph), np.empty((caph, 4), dtype=np.int64),
+        )  # fmt: skip
+        have = (sizes, arrays)
+        _LOCAL.buffers = have
+    return have[1]
+
+
 def _run(
     inputs: CommunityInputs,
     team_schedule: list[Change] | tuple[np.ndarray, ...],
@@ -146,18 +167,10 @@ def _run(
         ends,
     )
     lunch = cal.lunch if cal.lunch is not None else (math.nan, math.nan)
-    rf = np.empty((cap, k.NR))
-    ri = np.empty((cap, k.NI), dtype=np.int64)
-    q = np.empty((3, 2, cap), dtype=np.int64)
+    rf, ri, q, pi, pf, z, ex, hf, hi = _buffers(cap, capp, capz, cape, caph)
     qht = np.zeros((2, 3, 2), dtype=np.int64)  # queue heads and tails
-    pi = np.empty((4, 3, capp), dtype=np.int64)  # paused (row, pause), in hand (row, token)
-    pf = np.empty((3, 3, capp))  # paused (remaining), in hand (since, remaining)
     pn = np.zeros((2, 3), dtype=np.int64)  # how many paused, in hand
-    z = np.empty((3, capz))  # pauses: row, from, to
-    ex = np.empty((3, cape, 4))
     exn = np.zeros(3, dtype=np.int64)
-    hf = np.empty(caph)
-    hi = np.empty((caph, 4), dtype=np.int64)
     st = np.zeros((3, k.NF))
     close = np.full(n, math.nan)
     cnt = np.zeros(5, dtype=np.int64)
@@ -177,8 +190,9 @@ def _run(
         return None
     rows, pauses = int(cnt[k.C_ROWS]), int(cnt[k.C_PAUSES])
     return {
-        "rf": rf[:rows], "ri": ri[:rows], "zr": z[0, :pauses].astype(np.int64),
-        "zf": z[1, :pauses], "zt": z[2, :pauses], "ex": ex, "exn": exn, "st": st, "close": close,
+        "rf": rf[:rows].copy(), "ri": ri[:rows].copy(), "zr": z[0, :pauses].astype(np.int64),
+        "zf": z[1, :pauses].copy(), "zt": z[2, :pauses].copy(),
+        "ex": ex[:, : max(1, int(exn.max()))].copy(), "exn": exn, "st": st, "close": close,
     }  # fmt: skip
 
 
