@@ -14,9 +14,12 @@ events drawn from the same named streams (:func:`sim.grids.draw_events`,
 :func:`sim.windows.station_jobs`) and giving the same records (:class:`sim.model.GridRecord`), so
 :func:`sim.monitor.grid_metrics` gives the same figures: every start, finish, pause, arrival on site
 and minute of overtime equals the engine's to 1e-9 (tests/sim/test_gridpath.py, one test per
-feature). Its speed comes from two things: the loop is compiled, and a community's events and
+feature). A curve takes the lean path, :func:`curve_figures`: the figures it keeps computed
+straight from the loop's arrays, with the same sums as :func:`sim.monitor.grid_metrics` (equal to
+1e-9: tested). Its speed comes from three things: the loop is compiled, a community's events and
 代办 matters are drawn once per replication for all its staffing levels (common random numbers:
-the engine redraws them at every level).
+the engine redraws them at every level), and no records are built (about 8x the engine per curve:
+docs/benchmarks.md).
 
 **What it refuses** (:func:`unqualified`; the caller then runs the engine): departmental grids
 (several teams share one on-call worker and their hand-overs interleave; only merged grids,
@@ -145,6 +148,7 @@ def _run(
     team's schedule is a list of changes or (time, target, closing) arrays."""
     ev, cal = inputs.events, inputs.calendar
     n, m = len(ev.arrival), len(inputs.jobs[0])
+    team: tuple[np.ndarray, ...]
     if isinstance(team_schedule, list):
         team = _schedule_arrays([team_schedule])[:3]
     else:
@@ -379,28 +383,20 @@ def available_minutes(time: np.ndarray, target: np.ndarray, start: float, end: f
     return float(np.where(b > a, target * (b - a), 0.0).sum())
 
 
-@dataclass
-class _Station:
-    """What :mod:`sim.monitor`'s time sums read of a station record."""
-
-    start: np.ndarray
-    end: np.ndarray
-    pause_from: np.ndarray
-    pause_to: np.ndarray
-    extra_from: np.ndarray
-    extra_to: np.ndarray
-    extra_servers: np.ndarray
-    extra_closing: np.ndarray
-
-
-def _light(out: dict[str, np.ndarray], s: int) -> _Station:
+def _light(out: dict[str, np.ndarray], s: int) -> StationRecord:
+    """What :mod:`sim.monitor`'s time sums read of a station's record (starts, ends, pauses, time
+    beyond the schedule); its other fields are left empty."""
     rf, ri = out["rf"], out["ri"]
     mine = ri[:, k.I_ST] == s
     z = mine[out["zr"]] if len(out["zr"]) else np.zeros(0, dtype=bool)
     ex = out["ex"][s, : out["exn"][s]]
-    return _Station(
-        rf[mine, k.R_START], rf[mine, k.R_END], out["zf"][z], out["zt"][z], ex[:, 0], ex[:, 1],
-        ex[:, 2], ex[:, 3] > 0,
+    empty = np.empty(0)
+    return StationRecord(
+        arrival=empty, start=rf[mine, k.R_START], end=rf[mine, k.R_END], service=empty,
+        expiry=empty, outcome=empty, left=empty, priority=empty, kind=empty, origin=empty,
+        returning=empty, available_min=0.0, overtime_min=0.0, pause_from=out["zf"][z],
+        pause_to=out["zt"][z], extra_from=ex[:, 0], extra_to=ex[:, 1], extra_servers=ex[:, 2],
+        extra_closing=ex[:, 3] > 0,
     )  # fmt: skip
 
 
@@ -438,7 +434,7 @@ def curve_figures(
         station_available = on_duty_minutes(inputs.station_schedule, warm, horizon)
     team_available = available_minutes(time, target, warm, horizon)
 
-    def usage(r: _Station, available: float) -> tuple[float, float, float]:
+    def usage(r: StationRecord, available: float) -> tuple[float, float, float]:
         busy = _worked([r], warm, horizon)
         extra, overtime = _extra([r], warm, horizon)
         total = available + extra
