@@ -38,12 +38,16 @@ try:  # numba is an optional extra (``pip install jiedao[fast]``): without it th
     def _jit(f):
         return numba.njit(cache=True, nogil=True)(f)
 
+    def _leaf(f):  # small helpers called at every event: inlined into their callers
+        return numba.njit(cache=True, nogil=True, inline="always")(f)
+
     COMPILED = True
 except ImportError:
 
     def _jit(f):
         return f
 
+    _leaf = _jit
     COMPILED = False
 
 _COPY: list[ModuleType] = []
@@ -84,18 +88,18 @@ NI = 5
 C_ROWS, C_EID, C_HEAP, C_PAUSES, C_ERR = range(5)
 
 
-@_jit
+@_leaf
 def _max0(x):
     """Python's ``max(0.0, x)`` (0.0 for nan, as the engine's builtin gives)."""
     return x if x > 0.0 else 0.0
 
 
-@_jit
+@_leaf
 def _less(hf, hi, i, j):
     return hf[i] < hf[j] or (hf[i] == hf[j] and hi[i, 0] < hi[j, 0])
 
 
-@_jit
+@_leaf
 def _swap(hf, hi, i, j):
     t = hf[i]
     hf[i] = hf[j]
@@ -106,7 +110,7 @@ def _swap(hf, hi, i, j):
         hi[j, f] = v
 
 
-@_jit
+@_leaf
 def _push(hf, hi, cnt, time, typ, s, a, b):
     n = cnt[C_HEAP]
     if n >= len(hf):
@@ -128,7 +132,7 @@ def _push(hf, hi, cnt, time, typ, s, a, b):
             break
 
 
-@_jit
+@_leaf
 def _pop(hf, hi, cnt):
     n = cnt[C_HEAP] - 1
     cnt[C_HEAP] = n
@@ -149,7 +153,7 @@ def _pop(hf, hi, cnt):
     return n  # the popped entry now sits at index n
 
 
-@_jit
+@_leaf
 def _add(rf, ri, cnt, s, arrival, service, priority, origin, kind, mark):
     row = cnt[C_ROWS]
     if row >= len(rf):
@@ -171,7 +175,7 @@ def _add(rf, ri, cnt, s, arrival, service, priority, origin, kind, mark):
     return row
 
 
-@_jit
+@_leaf
 def _tick(st, ex, exn, s, now):
     excess = st[s, F_EXCESS]
     since = st[s, F_SINCE]
@@ -195,7 +199,7 @@ def _tick(st, ex, exn, s, now):
     st[s, F_SINCE] = now
 
 
-@_jit
+@_leaf
 def _retally(st, s):
     busy, target = st[s, F_BUSY], st[s, F_TARGET]
     st[s, F_EXCESS] = busy - target if busy > target else 0.0
@@ -203,7 +207,7 @@ def _retally(st, s):
     st[s, F_AFTER] = 1.0 if closed == closed else 0.0
 
 
-@_jit
+@_leaf
 def _begin(st, rf, PI, PF, PN, hf, hi, cnt, s, row, remaining, now):
     st[s, F_BUSY] += 1
     mark = rf[row, R_MARK]
@@ -309,7 +313,7 @@ def _pause_all(st, rf, PI, PF, PN, Z, cnt, s, now):  # noqa: E501
     PN[1, s] = m
 
 
-@_jit
+@_leaf
 def _is_open(t, working, open_min, close_min, lunch0, lunch1, has_lunch):  # noqa: E501
     day = int(t // DAY)
     if day < 0 or day >= len(working) or not working[day]:
