@@ -18,7 +18,7 @@ feature). A curve takes the lean path, :func:`curve_figures`: the figures it kee
 straight from the loop's arrays, with the same sums as :func:`sim.monitor.grid_metrics` (equal to
 1e-9: tested). Its speed comes from three things: the loop is compiled, a community's events and
 代办 matters are drawn once per replication for all its staffing levels (common random numbers:
-the engine redraws them at every level), and no records are built (about 8x the engine per curve:
+the engine redraws them at every level), and no records are built (8-10x the engine per curve:
 docs/benchmarks.md).
 
 **What it refuses** (:func:`unqualified`; the caller then runs the engine): departmental grids
