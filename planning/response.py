@@ -443,7 +443,11 @@ def measure_curves(
                             tuple((c.id, *split[c.id][k]) for c in street.communities),
                         )  # fmt: skip
                     )
-        for result in executor(scenario, batched(scenario, work), progress):
+        batches = batched(scenario, work)
+        advance = progress
+        if progress is not None and len(batches) < len(work):  # ticks still count curve tasks
+            advance = lambda n: progress(n * len(work) / len(batches))  # noqa: E731
+        for result in executor(scenario, batches, advance):
             for _, k, r, metrics, _ in result if isinstance(result, list) else [result]:
                 for community, m in metrics.items():
                     seen[community][k][r] = m

@@ -219,6 +219,9 @@ def test_measured_curves_are_the_engines(monkeypatch):
 
     monkeypatch.setattr(response.gridpath, "unqualified", lambda s, c=None: [])
     monkeypatch.setattr(response.gridpath, "community_levels", interpreted)
-    fast = response.measure_curves(scenario, **args)
+    ticks: list[float] = []
+    fast = response.measure_curves(scenario, **args, progress=ticks.append)
     assert fast.points == engine.points
     assert len(next(iter(fast.points.values()))) == 4
+    # progress still counts curve tasks (street x level x replication), batched or not
+    assert sum(ticks) == pytest.approx(sum(p.replications for p in fast.points["d/s/c"]))
