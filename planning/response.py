@@ -24,9 +24,12 @@ below) get more replications, a batch at a time, until their interval excludes t
 :class:`Bracket` whether the cap was hit).
 
 Grid teams serve urgent events first, so they do not qualify for the FCFS fast path
-(:mod:`sim.fastpath`); the SimPy engine measures them, one task per (street, level, replication) on
-any backend. Noisy points are then made monotone and concave by
-:func:`optimize.curves.fit_concave` (weights from the half-widths) for the optimiser.
+(:mod:`sim.fastpath`); the grid fast path (:mod:`sim.gridpath`, compiled with numba) measures them
+where it applies, one task per (street, replication) for all its levels on any backend, with the
+same figures as the SimPy engine on the same events (tested); elsewhere (departmental grids, no
+numba) the engine does, one task per (street, level, replication). Noisy points are then made
+monotone and concave by :func:`optimize.curves.fit_concave` (weights from the half-widths) for the
+optimiser.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy as np
 
 from jiedao.optimize.curves import Curve, fit_concave
 from jiedao.scenarios.model import Community, Scenario
+from jiedao.sim import gridpath
 from jiedao.sim.backends import Serial
 from jiedao.sim.calendar import DAY, WorkCalendar
 from jiedao.sim.grids import duty_minutes_per_day as day_minutes
@@ -171,6 +175,50 @@ class CurveTask:
         return self.street, self.level, self.replication, metrics, joint
 
 
+@dataclass(frozen=True)
+class CurveBatch:
+    """Curve tasks of one street and replication, run together on the grid fast path
+    (:mod:`sim.gridpath`: each community's events drawn once for all its levels). Returns the
+    tasks' results, in order; the engine runs them where the fast path does not apply."""
+
+    tasks: tuple[CurveTask, ...]
+
+    def __call__(
+        self, scenario: Scenario
+    ) -> list[tuple[str, int, int, dict[str, dict[str, float]], dict[str, float]]]:
+        first = self.tasks[0]
+        street = next(s for s in scenario.streets() if s.id == first.street)
+        calendar = WorkCalendar.build(
+            scenario.calendar, first.case_days + CALENDAR_SLACK_DAYS, first.case_days
+        )
+        metrics: list[dict[str, dict[str, float]]] = [{} for _ in self.tasks]
+        for community in street.communities:
+            levels = [{c: (w, p) for c, w, p in t.workers}[community.id] for t in self.tasks]
+            out = gridpath.community_levels(
+                scenario, street, community, first.replication, first.seed, first.case_days,
+                first.case_warmup_days, levels, calendar,
+            )  # fmt: skip
+            if out is None:
+                return [task(scenario) for task in self.tasks]
+            for m, level in zip(metrics, out, strict=True):
+                m[community.id] = {key: float(level[key]) for key in KEPT}
+        return [
+            (t.street, t.level, t.replication, m, {c: v["target_share"] for c, v in m.items()})
+            for t, m in zip(self.tasks, metrics, strict=True)
+        ]
+
+
+def batched(scenario: Scenario, work: list[CurveTask]) -> list[Any]:
+    """The tasks as one :class:`CurveBatch` per street and replication where the grid fast path
+    applies (:func:`sim.gridpath.unqualified`), else as they are."""
+    if gridpath.unqualified(scenario):
+        return list(work)
+    groups: dict[tuple[str, int], list[CurveTask]] = {}
+    for task in work:
+        groups.setdefault((task.street, task.replication), []).append(task)
+    return [CurveBatch(tuple(tasks)) for tasks in groups.values()]
+
+
 def grid_outcomes(
     scenario: Scenario,
     street: str,
@@ -180,7 +228,8 @@ def grid_outcomes(
     case_warmup_days: int,
     workers: dict[str, tuple[float, float]],
 ) -> dict[str, dict[str, float]]:
-    """Each community's grid figures (:data:`KEPT`) in one replication of a street."""
+    """Each community's grid figures (:data:`KEPT`) in one replication of a street (the SimPy
+    engine; :class:`CurveBatch` runs the fast path)."""
     record = simulate_street(
         scenario,
         street,
@@ -394,9 +443,14 @@ def measure_curves(
                             tuple((c.id, *split[c.id][k]) for c in street.communities),
                         )  # fmt: skip
                     )
-        for _, k, r, metrics, _ in executor(scenario, work, progress):
-            for community, m in metrics.items():
-                seen[community][k][r] = m
+        batches = batched(scenario, work)
+        advance = progress
+        if progress is not None and len(batches) < len(work):  # ticks still count curve tasks
+            advance = lambda n: progress(n * len(work) / len(batches))  # noqa: E731
+        for result in executor(scenario, batches, advance):
+            for _, k, r, metrics, _ in result if isinstance(result, list) else [result]:
+                for community, m in metrics.items():
+                    seen[community][k][r] = m
         for key, n in wanted.items():
             done[key] = done.get(key, 0) + n
 

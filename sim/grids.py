@@ -232,6 +232,82 @@ def split_grid_staff(
     return grid - bought, bought
 
 
+# --- the community's events -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridEvents:
+    """A community's events over a run, drawn from its named streams (the same whatever the
+    staffing: common random numbers). One entry per event, in order of arrival."""
+
+    arrival: np.ndarray
+    urgent: np.ndarray
+    travel: np.ndarray
+    handling: np.ndarray
+    work: np.ndarray  # travel + handling
+    route: np.ndarray
+    station_service: np.ndarray
+    department: np.ndarray
+    case_days: np.ndarray
+    case_department: np.ndarray
+
+
+def draw_events(
+    scenario: Scenario,
+    community: Community,
+    calendar: WorkCalendar,
+    horizon: float,
+    seed: int,
+    replication: int,
+) -> GridEvents:
+    """The community's events in ``[0, horizon)``, from the streams named by the community's id
+    (the engine, :class:`CommunityGrids`, and the fast path, :mod:`sim.gridpath`, draw them
+    here)."""
+    demand = scenario.demand.grid
+    rng = lambda purpose: generator(seed, replication, community.id, STREAM, purpose)  # noqa: E731
+    working = [WEEKDAYS.index(d) for d in scenario.calendar.working_days]
+    per_day = events_per_day(scenario, community)
+    segments = rate_segments(
+        calendar, per_day, demand.hour_profile, demand.weekday_profile, working
+    )
+    arrivals = arrival_times(rng("arrivals"), segments, horizon)
+    n = len(arrivals)
+    urgent = rng("urgent").random(n) < demand.urgent_share
+    patrol = rng("patrol").random(n) < demand.patrol_share
+    travel = np.where(
+        patrol,
+        0.0,
+        inverse_cdf(demand.travel_min, rng("travel").random(n))
+        * travel_factor(scenario, community),
+    )
+    u_handling = rng("handling").random(n)
+    handling = inverse_cdf(demand.handling_min, u_handling)
+    if demand.patrol_handling_min is not None:
+        short = inverse_cdf(demand.patrol_handling_min, u_handling)
+        handling = np.where(patrol, short, handling)
+    work = travel + handling
+    routing = {str(k): v for k, v in demand.routing.items()}
+    route_shares = np.array([routing.get(r, 0.0) for r in ROUTES])
+    cumulative = np.cumsum(route_shares)
+    cumulative[-1] = 1.0
+    route = np.minimum(
+        np.searchsorted(cumulative, rng("route").random(n), side="right"), len(ROUTES) - 1
+    )
+    station_service = inverse_cdf(demand.station_handling_min, rng("station").random(n))
+    department = department_index(demand.departments, rng("department").random(n))
+    enforcement_demand = scenario.demand.enforcement
+    case_days = inverse_cdf(
+        enforcement_demand.duration_days, rng("case_duration").random(n)
+    )
+    case_department = department_index(
+        enforcement_demand.departments, rng("case_department").random(n)
+    )
+    return GridEvents(
+        arrivals, urgent, travel, handling, work, route, station_service, department, case_days,
+        case_department,
+    )  # fmt: skip
+
+
 # --- the simulation -------------------------------------------------------------------------------
 
 
@@ -255,7 +331,6 @@ class CommunityGrids:
         self.env = env
         self.calendar = calendar
         self.enforcement = enforcement
-        rng = lambda purpose: generator(seed, replication, community.id, STREAM, purpose)  # noqa: E731
         own_workers, own_purchased, own_station = grid_staff(scenario, community)
         if workers is None:
             workers, purchased = own_workers, own_purchased
@@ -263,43 +338,13 @@ class CommunityGrids:
         self.workers = self.capacity.staff
         self.station_posts = own_station if station_posts is None else station_posts
 
-        working = [WEEKDAYS.index(d) for d in scenario.calendar.working_days]
-        per_day = events_per_day(scenario, community)
-        segments = rate_segments(
-            calendar, per_day, demand.hour_profile, demand.weekday_profile, working
-        )
-        self.arrivals = arrival_times(rng("arrivals"), segments, horizon)
+        events = draw_events(scenario, community, calendar, horizon, seed, replication)
+        self.events = events
+        self.arrivals, self.urgent, self.travel = events.arrival, events.urgent, events.travel
+        self.handling, self.work, self.route = events.handling, events.work, events.route
+        self.station_service, self.department = events.station_service, events.department
+        self.case_days, self.case_department = events.case_days, events.case_department
         n = len(self.arrivals)
-        self.urgent = rng("urgent").random(n) < demand.urgent_share
-        patrol = rng("patrol").random(n) < demand.patrol_share
-        self.travel = np.where(
-            patrol,
-            0.0,
-            inverse_cdf(demand.travel_min, rng("travel").random(n))
-            * travel_factor(scenario, community),
-        )
-        u_handling = rng("handling").random(n)
-        self.handling = inverse_cdf(demand.handling_min, u_handling)
-        if demand.patrol_handling_min is not None:
-            short = inverse_cdf(demand.patrol_handling_min, u_handling)
-            self.handling = np.where(patrol, short, self.handling)
-        self.work = self.travel + self.handling
-        routing = {str(k): v for k, v in demand.routing.items()}
-        route_shares = np.array([routing.get(r, 0.0) for r in ROUTES])
-        cumulative = np.cumsum(route_shares)
-        cumulative[-1] = 1.0
-        self.route = np.minimum(
-            np.searchsorted(cumulative, rng("route").random(n), side="right"), len(ROUTES) - 1
-        )
-        self.station_service = inverse_cdf(demand.station_handling_min, rng("station").random(n))
-        self.department = department_index(demand.departments, rng("department").random(n))
-        enforcement_demand = scenario.demand.enforcement
-        self.case_days = inverse_cdf(
-            enforcement_demand.duration_days, rng("case_duration").random(n)
-        )
-        self.case_department = department_index(
-            enforcement_demand.departments, rng("case_department").random(n)
-        )
         self.close = np.full(n, math.nan)  # closed, or handed on to the street / enforcement
 
         allowance = scenario.overtime.grid_h_per_worker_day * 60.0
