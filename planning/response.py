@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from jiedao.optimize.curves import Curve, fit_concave
+from jiedao.planning.shared import share_curves
 from jiedao.scenarios.model import Community, Scenario
 from jiedao.sim.backends import Serial
 from jiedao.sim.calendar import DAY, WorkCalendar
@@ -154,6 +155,9 @@ class CurveTask:
     case_warmup_days: int
     # community id -> (grid workers from posts, purchased staff-equivalents)
     workers: tuple[tuple[str, float, float], ...]
+    # community id -> the name of its streams (shared curves: planning.shared); given, only the
+    # communities in ``workers`` are simulated
+    keys: tuple[tuple[str, str], ...] = ()
 
     def __call__(
         self, scenario: Scenario
@@ -166,6 +170,7 @@ class CurveTask:
             self.case_days,
             self.case_warmup_days,
             {c: (w, p) for c, w, p in self.workers},
+            dict(self.keys) or None,
         )
         joint = {c: m["target_share"] for c, m in metrics.items()}
         return self.street, self.level, self.replication, metrics, joint
@@ -179,8 +184,10 @@ def grid_outcomes(
     case_days: int,
     case_warmup_days: int,
     workers: dict[str, tuple[float, float]],
+    keys: dict[str, str] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Each community's grid figures (:data:`KEPT`) in one replication of a street."""
+    """Each community's grid figures (:data:`KEPT`) in one replication of a street (``keys``:
+    only those communities, their streams named so)."""
     record = simulate_street(
         scenario,
         street,
@@ -192,6 +199,8 @@ def grid_outcomes(
         case_warmup_days,
         streams=("grid",),
         grid_workers=dict(workers),
+        stream_keys=keys,
+        only=None if keys is None else set(keys),
     )
     calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS)
     span = (case_warmup_days * DAY, case_days * DAY)
@@ -304,6 +313,7 @@ class MeasuredCurves:
     lower: dict[str, Curve] = field(default_factory=dict)  # the lower 95% bounds
     brackets: dict[str, Bracket] = field(default_factory=dict)
     max_replications: int = 0
+    distinct: int = 0  # curves measured: communities with identical inputs share one
 
     @property
     def cap_hits(self) -> int:
@@ -348,6 +358,7 @@ def measure_curves(
     progress: Any = None,
     levels: int = LEVELS,
     max_replications: int | None = None,
+    share: bool = True,
 ) -> MeasuredCurves:
     """Simulate every community's grid levels at ``levels`` staffing levels, adding replications
     on either side of each target up to ``max_replications`` (default: none added; the plan
@@ -369,6 +380,9 @@ def measure_curves(
     split = {
         c: [grid_split(scenario, communities[c], float(x)) for x in staffing[c]] for c in staffing
     }
+    # one measurement per distinct curve, on streams named by its inputs (planning.shared)
+    sharing = share_curves(scenario, split, share)
+    measured = set(sharing.measured)
     executor = executor if executor is not None else Serial()
     # per community, level: each replication's figures (kept by replication number, so that every
     # backend, whatever order it returns tasks in, gives the same summaries)
@@ -380,6 +394,7 @@ def measure_curves(
     def run(wanted: dict[tuple[str, int], int]) -> None:
         work = []
         for street in scenario.streets():
+            mine = [c for c in street.communities if c.id in measured]
             for k in range(levels):
                 first = done.get((street.id, k), 0)
                 for r in range(first, first + wanted.get((street.id, k), 0)):
@@ -391,7 +406,8 @@ def measure_curves(
                             seed,
                             case_days,
                             warm,
-                            tuple((c.id, *split[c.id][k]) for c in street.communities),
+                            tuple((c.id, *split[c.id][k]) for c in mine),
+                            tuple((c.id, sharing.key[c.id]) for c in mine),
                         )  # fmt: skip
                     )
         for _, k, r, metrics, _ in executor(scenario, work, progress):
@@ -400,12 +416,12 @@ def measure_curves(
         for key, n in wanted.items():
             done[key] = done.get(key, 0) + n
 
-    run({(s.id, k): replications for s in scenario.streets() for k in range(levels)})
     street_of = {c.id: s.id for s in scenario.streets() for c in s.communities}
+    run({(street_of[c], k): replications for c in measured for k in range(levels)})
     batch = max(2, replications)
     while True:
         wanted: dict[tuple[str, int], int] = {}
-        for c in staffing:
+        for c in sharing.measured:
             now = [point(float(x), ordered(seen[c][k])) for k, x in enumerate(staffing[c])]
             for k in bracket_levels([p.level for p in now], target):
                 have = done[(street_of[c], k)]
@@ -422,7 +438,8 @@ def measure_curves(
     points: dict[str, tuple[Point, ...]] = {}
     brackets: dict[str, Bracket] = {}
     for c in staffing:
-        pts = tuple(point(float(x), ordered(seen[c][k])) for k, x in enumerate(staffing[c]))
+        got = seen[sharing.measured_by[c]]
+        pts = tuple(point(float(x), ordered(got[k])) for k, x in enumerate(staffing[c]))
         points[c] = pts
         staff = np.array(staffing[c], dtype=float)
         mean = np.clip([p.level for p in pts], 0.0, 1.0)
@@ -438,5 +455,6 @@ def measure_curves(
             any(undecided(pts[k], target) and pts[k].replications >= cap for k in ks),
         )
     return MeasuredCurves(
-        raw, fitted, replications, seed, case_days, warm, points, lower, brackets, cap
-    )
+        raw, fitted, replications, seed, case_days, warm, points, lower, brackets, cap,
+        sharing.distinct,
+    )  # fmt: skip

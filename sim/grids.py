@@ -250,12 +250,16 @@ class CommunityGrids:
         station_posts: int | None = None,
         purchased: float | None = None,
         station_jobs: tuple[np.ndarray, np.ndarray] | None = None,
+        stream_key: str | None = None,
     ) -> None:
         demand = scenario.demand.grid
+        # the name its random streams carry: the community's id, or a key given for it (shared
+        # response curves name them by a hash of what shapes the curve: planning.shared)
+        name = community.id if stream_key is None else stream_key
         self.env = env
         self.calendar = calendar
         self.enforcement = enforcement
-        rng = lambda purpose: generator(seed, replication, community.id, STREAM, purpose)  # noqa: E731
+        rng = lambda purpose: generator(seed, replication, name, STREAM, purpose)  # noqa: E731
         own_workers, own_purchased, own_station = grid_staff(scenario, community)
         if workers is None:
             workers, purchased = own_workers, own_purchased
