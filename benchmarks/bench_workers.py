@@ -29,14 +29,17 @@ from jiedao.sim.backends import ProcessPool, Serial
 from jiedao.sim.run import run
 scenario = load(config["scenario"])
 began = time.perf_counter()
+cpu0 = resource.getrusage(resource.RUSAGE_SELF)
 workers = config["workers"]
 executor = Serial() if workers == 1 else ProcessPool(workers)
 results = run(scenario, executor=executor, **config["args"])
 elapsed = time.perf_counter() - began
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+me = resource.getrusage(resource.RUSAGE_SELF)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"elapsed": elapsed, "residents": results.residents,
-                  "peak_mb": max(peak, kids) / 1024}))
+                  "peak_mb": max(me.ru_maxrss, children.ru_maxrss) / 1024,
+                  "parent_cpu": me.ru_utime + me.ru_stime - cpu0.ru_utime - cpu0.ru_stime,
+                  "workers_cpu": children.ru_utime + children.ru_stime}))
 """
 
 PAYLOAD = r"""
@@ -77,11 +80,18 @@ def main() -> None:
     print(f"# Workers benchmark ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, load {load:.1f} before)\n")
     print(f"{args.communities:,} communities, 1 rep, 7 + 14 days\n")
-    print("| workers | residents | wall s | speed-up | peak RSS MB |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| workers | residents | wall s | speed-up | parent CPU s | workers CPU s | "
+          "peak RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in (("1", one), ("2", two)):
         print(f"| {name} | {r['residents']:,} | {r['elapsed']:.1f} | "
-              f"{one['elapsed'] / r['elapsed']:.2f} | {r['peak_mb']:.0f} |")
+              f"{one['elapsed'] / r['elapsed']:.2f} | {r['parent_cpu']:.1f} | "
+              f"{r['workers_cpu']:.1f} | {r['peak_mb']:.0f} |")
+    # on two free cores: the parent's CPU (its serial share) plus half the workers' CPU, an upper
+    # bound on the wall time (the parent's share partly overlaps the workers')
+    bound = two["parent_cpu"] + two["workers_cpu"] / 2
+    print(f"\nCPU-time speed-up (one worker's CPU over the parent's CPU plus half the workers', "
+          f"which a loaded machine does not distort): {one['parent_cpu'] / bound:.2f}x")
     print(f"\nSent back per street-replication (first {payload['streets']} streets): summary "
           f"{payload['summary_bytes'] / payload['streets'] / 1024:.0f} KB, record "
           f"{payload['record_bytes'] / payload['streets'] / 1024:.0f} KB "
