@@ -61,9 +61,11 @@ def main() -> None:
     load_before = os.getloadavg()[0]
 
     timed = Timed(Serial())
+    cpu0 = time.process_time()
     began = time.perf_counter()
     serial = make_plan(scenario, executor=timed, max_replications=sim.max_replications)
     serial_s = time.perf_counter() - began
+    serial_cpu = time.process_time() - cpu0
 
     import distributed
 
@@ -88,8 +90,8 @@ def main() -> None:
           f"{os.cpu_count()} cores, Python {platform.python_version()}, "
           f"load {load_before:.1f} before)\n")
     print(f"generated city: {n} communities, {len(list(scenario.streets()))} streets; case "
-          f"horizon {sim.case_days} days (warm-up {sim.case_warmup_days}), "
-          f"{sim.replications} replications first, up to {sim.max_replications}; "
+          f"horizon {sim.case_days} days (warm-up {sim.case_warmup_days}), the plan's defaults "
+          f"(3 replications a curve point first, up to {sim.max_replications}; check 5); "
           f"{serial.measured.distinct if serial.measured else 0} distinct curves\n")
     print("| part | tasks | serial s | s per community | on the cluster s |")
     print("|---|---:|---:|---:|---:|")
@@ -100,7 +102,9 @@ def main() -> None:
     print(f"| client (solve, sensitivity, fits, summaries) | | {rest:.1f} | {rest / n:.3f} | "
           f"{dask_s - sum(on_cluster.seconds.values()):.1f} |")
     print(f"| whole plan | | {serial_s:.1f} | {serial_s / n:.3f} | {dask_s:.1f} |")
-    print(f"\nDask ({args.workers} workers) vs serial: {serial_s / dask_s:.2f}x; "
+    print(f"\nserial plan: {serial_cpu:.1f} CPU s ({serial_cpu / n:.3f} per community; "
+          f"wall over CPU {serial_s / serial_cpu:.2f}, the load's inflation)")
+    print(f"Dask ({args.workers} workers) vs serial: {serial_s / dask_s:.2f}x; "
           f"plan documents identical: {same}")
 
 
