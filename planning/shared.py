@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +92,7 @@ class Sharing:
 
 
 def share_curves(
-    scenario: Scenario, splits: dict[str, Sequence[tuple[float, float]]], share: bool = True
+    scenario: Scenario, splits: Mapping[str, Sequence[tuple[float, float]]], share: bool = True
 ) -> Sharing:
     """Group the communities by curve key (``share`` off: every community measured, still on
     its hashed streams)."""
