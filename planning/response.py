@@ -17,6 +17,9 @@ are differences of staffing, not of luck. A point is the mean over replications 
 95% half-width; its lower bound is ``mean - half-width`` clipped to 0-1 (a t-interval clipped to
 the unit interval: see docs/simulation.md).
 
+**Shared curves.** Communities whose curve inputs are identical share one measurement, on random
+streams named by a hash of those inputs (:mod:`planning.shared`): exact by construction.
+
 **Replications where they matter.** After ``replications`` at every level, the two levels on either
 side of where the joint level crosses the target (the first level whose mean reaches it and the one
 below) get more replications, a batch at a time, until their interval excludes the target or

@@ -6,9 +6,12 @@ scenario, the seed and the runtime; the ``jiedao.simulate/1`` document (docs/int
 
 Replication ``r`` of street ``s`` is one task; its random streams come from the root seed, ``r``
 and the names of the sites (:mod:`sim.streams`), never from the worker that runs it, so every
-backend gives the same numbers. Each metric is computed per replication from pooled records (a
+backend gives the same numbers. Each metric is computed per replication from pooled residents (a
 district's wait p90 is the p90 of its residents' waits, not an average of p90s), then reported as
-the mean over replications with a Student-t 95% half-width.
+the mean over replications with a Student-t 95% half-width. A task summarises its street where it
+runs (:func:`summarise_street`: the street's and its communities' figures, exact, and mergeable
+pools, :mod:`sim.pooled`); the parent merges the pools of a district's streets, and the city's, in
+the scenario's street order (:func:`summarise_records`), percentiles from fixed-bin histograms.
 """
 
 from __future__ import annotations
