@@ -384,7 +384,7 @@ def measure_curves(
         c: [grid_split(scenario, communities[c], float(x)) for x in staffing[c]] for c in staffing
     }
     # one measurement per distinct curve, on streams named by its inputs (planning.shared)
-    sharing = share_curves(scenario, split, share)
+    sharing = share_curves(scenario, share)
     measured = set(sharing.measured)
     executor = executor if executor is not None else Serial()
     # per community, level: each replication's figures (kept by replication number, so that every

@@ -13,14 +13,18 @@ measured (``sim.grids``, and the 代办 matters of ``sim.windows.station_jobs``)
 
 - its events: ``grids``, ``households`` (and so the residents: ``residents``,
   ``persons_per_household``), ``demand_factor``, ``household_shares``;
-- its staffing at each level: grid workers from posts and purchased staff-equivalents, and the
-  station's posts;
+- what sets its staffing levels and how each level splits: the staff-equivalents its own funds
+  buy and the station's posts (the levels and their split follow from these and the scenario's
+  figures, the same for every community of a scenario);
 - the matters its station does on residents' behalf, when any category is taken or completed at
   the community: which categories are, the households of each of its parts, and its street's
   ``demand_factor``.
 
-Its id, names, path, posts and funds themselves (they enter through the staffing), travel times
-and the rest of its street are not inputs. The check of a plan (``planning.plan``) still
+Its id, names, path, posts beyond the station's, travel times and the rest of its street are not
+inputs. Nor is anything of the scenario's (demand rates, durations, targets, the calendar): they
+are the same for every community, and leaving them out keeps the streams when a variant moves
+them, so that sensitivity analysis (``planning.whatif``) compares curves on common random
+numbers, as it did with streams named by id. The check of a plan (``planning.plan``) still
 simulates every community with its own streams.
 """
 
@@ -28,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,12 +40,7 @@ from jiedao.sim.access import STATION, routes
 from jiedao.sim.grids import grid_staff
 
 
-def curve_inputs(
-    scenario: Scenario,
-    street: Street,
-    community: Community,
-    splits: Sequence[tuple[float, float]],
-) -> dict[str, Any]:
+def curve_inputs(scenario: Scenario, street: Street, community: Community) -> dict[str, Any]:
     """What shapes the community's curve (module docstring), as plain JSON values."""
     route = routes(scenario)[community.id]
     first = [r.first == STATION for r in route]
@@ -54,8 +52,8 @@ def curve_inputs(
         "persons_per_household": community.persons_per_household,
         "demand_factor": community.demand_factor,
         "household_shares": sorted(community.household_shares.items()),
+        "purchased": grid_staff(scenario, community)[1],
         "station_posts": grid_staff(scenario, community)[2],
-        "levels": [[float(w), float(p)] for w, p in splits],
     }
     if any(first) or any(second):
         inputs["station_matters"] = {
@@ -91,9 +89,7 @@ class Sharing:
         return len(self.measured)
 
 
-def share_curves(
-    scenario: Scenario, splits: Mapping[str, Sequence[tuple[float, float]]], share: bool = True
-) -> Sharing:
+def share_curves(scenario: Scenario, share: bool = True) -> Sharing:
     """Group the communities by curve key (``share`` off: every community measured, still on
     its hashed streams)."""
     key: dict[str, str] = {}
@@ -101,7 +97,7 @@ def share_curves(
     measured_by: dict[str, str] = {}
     for street in scenario.streets():
         for community in street.communities:
-            k = curve_key(curve_inputs(scenario, street, community, splits[community.id]))
+            k = curve_key(curve_inputs(scenario, street, community))
             key[community.id] = k
             owner = first.setdefault(k, community.id) if share else community.id
             measured_by[community.id] = owner

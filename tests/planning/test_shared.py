@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from support.paths import MINIMAL
 
-from jiedao.planning.response import grid_split, measure_curves, staff_levels
+from jiedao.planning.response import measure_curves
 from jiedao.planning.shared import curve_inputs, curve_key, share_curves
-from jiedao.scenarios import load
+from jiedao.scenarios import load, with_overrides
 
 # the minimal example with its hillside community made the twin of riverside/c01 (same households,
 # posts and type) in another street
@@ -35,20 +35,13 @@ def _scenario(extra: str = ""):
     return load(path)
 
 
-def _splits(scenario):
-    return {
-        c.id: [grid_split(scenario, c, float(x)) for x in staff_levels(scenario, c, 4)]
-        for c in scenario.communities()
-    }
-
-
 def _same(p, q) -> bool:
     return [vars(x) for x in p] == [vars(x) for x in q]
 
 
 def test_identical_inputs_share_a_key_and_one_measurement():
     scenario = _scenario()
-    sharing = share_curves(scenario, _splits(scenario))
+    sharing = share_curves(scenario)
     assert sharing.key[A] == sharing.key[B] != sharing.key[OTHER]
     assert sharing.measured == [A, OTHER] and sharing.measured_by[B] == A
     assert sharing.distinct == 2
@@ -70,7 +63,7 @@ def test_sharing_equals_measuring_each_community_on_its_hashed_streams():
 @pytest.mark.parametrize("extra", [", demand_factor = 1.1", ", grids = 12", ", residents = 9000"])
 def test_changing_one_input_separates_them(extra):
     scenario = _scenario(extra)
-    sharing = share_curves(scenario, _splits(scenario))
+    sharing = share_curves(scenario)
     assert sharing.key[A] != sharing.key[B]
     assert sharing.distinct == 3
 
@@ -80,7 +73,7 @@ def test_what_does_not_shape_the_curve_does_not_separate_them(extra):
     """Posts enter through the staffing levels (the curve's axis), not as an input of their own;
     names and travel to the street centre are not read by the grid model."""
     scenario = _scenario(extra)
-    assert share_curves(scenario, _splits(scenario)).measured_by[B] == A
+    assert share_curves(scenario).measured_by[B] == A
 
 
 def test_a_changed_input_gives_its_own_curve():
@@ -93,10 +86,16 @@ def test_a_changed_input_gives_its_own_curve():
 def test_the_key_is_a_hash_of_the_inputs_not_of_the_id():
     scenario = _scenario()
     street = {c.id: s for s in scenario.streets() for c in s.communities}
-    splits = _splits(scenario)
-    inputs = {c.id: curve_inputs(scenario, street[c.id], c, splits[c.id])
-              for c in scenario.communities()}  # fmt: skip
+    inputs = {c.id: curve_inputs(scenario, street[c.id], c) for c in scenario.communities()}
     assert inputs[A] == inputs[B]
     assert A not in repr(inputs[A]) and "riverside" not in repr(inputs[A])
     assert curve_key(inputs[A]) == curve_key(dict(reversed(list(inputs[A].items()))))
     assert curve_key({**inputs[A], "demand_factor": 1.0 + 1e-12}) != curve_key(inputs[A])
+
+
+def test_a_scenario_wide_change_keeps_the_streams():
+    """Moving a scenario's figure (the grid event rate) leaves every key alone: a variant's curves
+    are measured on the same random numbers as the base's (common random numbers)."""
+    base = _scenario()
+    moved = with_overrides(base, ["demand.grid.events_per_grid_per_month=18"])
+    assert share_curves(moved).key == share_curves(base).key
