@@ -215,6 +215,10 @@ def grid_truth(plan: Plan) -> dict[str, Any]:
             "half_width_max": _round(float(np.max(halves))) if halves else None,
             "replications_max": max((max(b.replications) for b in brackets), default=0),
         }
+        out["curves_measured"] = {
+            "communities": len(plan.measured.points),
+            "distinct": plan.measured.distinct,
+        }
     if plan.norms is not None:
         low, high, national = plan.norms.totals
         out["norms"] = {

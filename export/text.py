@@ -1154,6 +1154,16 @@ def plan_verdict(plan: Plan, lang: str = "zh") -> list[str]:
                 f"communities still undecided at {m.max_replications} replications",
             )
         )
+        lines.append(
+            _t(
+                lang,
+                f"  测得{fmt.count(m.distinct)}条不同的响应曲线，覆盖"
+                f"{fmt.count(len(m.points))}个社区（输入完全相同的社区共用一次测量）",
+                f"  {fmt.count(m.distinct)} distinct curves measured for "
+                f"{fmt.count(len(m.points))} communities (communities with identical inputs share "
+                "one measurement)",
+            )
+        )
     if plan.elasticities:
         top = ", ".join(
             f"{_input_label(e.path, e.label, lang)} {fmt.number(e.value, 2, sign=True)}"

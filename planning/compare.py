@@ -193,6 +193,11 @@ def paired_difference(before: np.ndarray, after: np.ndarray) -> Difference:
     return Difference(_finite(mean), _finite(half), significant, n)
 
 
+# relative size of a difference of constant figures that is float rounding, not a difference (sums
+# added in another order: a district's total staff, say, pooled street by street)
+ROUNDING = 1e-9
+
+
 def welch_difference(before: np.ndarray, after: np.ndarray) -> Difference:
     """``after - before`` for independent runs: difference of means, Welch's 95% half-width
     (Satterthwaite's degrees of freedom); NaN replications are left out of each run."""
@@ -207,8 +212,9 @@ def welch_difference(before: np.ndarray, after: np.ndarray) -> Difference:
         return Difference(_finite(mean), None, None, n, paired=False)
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     se2 = va + vb
-    if se2 == 0:
-        return Difference(_finite(mean), 0.0, bool(mean != 0), n, paired=False)
+    if se2 == 0:  # constant in both runs: a difference only if above the sums' rounding
+        scale = max(float(np.abs(a).max()), float(np.abs(b).max()))
+        return Difference(_finite(mean), 0.0, bool(abs(mean) > ROUNDING * scale), n, paired=False)
     df = se2**2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     half = float(special.stdtrit(df, 0.975) * math.sqrt(se2))
     significant = bool(abs(mean) > half) if math.isfinite(half) else None

@@ -17,6 +17,9 @@ are differences of staffing, not of luck. A point is the mean over replications 
 95% half-width; its lower bound is ``mean - half-width`` clipped to 0-1 (a t-interval clipped to
 the unit interval: see docs/simulation.md).
 
+**Shared curves.** Communities whose curve inputs are identical share one measurement, on random
+streams named by a hash of those inputs (:mod:`planning.shared`): exact by construction.
+
 **Replications where they matter.** After ``replications`` at every level, the two levels on either
 side of where the joint level crosses the target (the first level whose mean reaches it and the one
 below) get more replications, a batch at a time, until their interval excludes the target or
@@ -42,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from jiedao.optimize.curves import Curve, fit_concave
+from jiedao.planning.shared import share_curves
 from jiedao.scenarios.model import Community, Scenario
 from jiedao.sim import gridpath
 from jiedao.sim.backends import Serial
@@ -158,6 +162,9 @@ class CurveTask:
     case_warmup_days: int
     # community id -> (grid workers from posts, purchased staff-equivalents)
     workers: tuple[tuple[str, float, float], ...]
+    # community id -> the name of its streams (shared curves: planning.shared); given, only the
+    # communities in ``workers`` are simulated
+    keys: tuple[tuple[str, str], ...] = ()
 
     def __call__(
         self, scenario: Scenario
@@ -170,6 +177,7 @@ class CurveTask:
             self.case_days,
             self.case_warmup_days,
             {c: (w, p) for c, w, p in self.workers},
+            dict(self.keys) or None,
         )
         joint = {c: m["target_share"] for c, m in metrics.items()}
         return self.street, self.level, self.replication, metrics, joint
@@ -192,11 +200,14 @@ class CurveBatch:
             scenario.calendar, first.case_days + CALENDAR_SLACK_DAYS, first.case_days
         )
         metrics: list[dict[str, dict[str, float]]] = [{} for _ in self.tasks]
+        keys = dict(first.keys)
         for community in street.communities:
+            if keys and community.id not in keys:
+                continue  # shared curves: another community measures this one's curve
             levels = [{c: (w, p) for c, w, p in t.workers}[community.id] for t in self.tasks]
             out = gridpath.community_levels(
                 scenario, street, community, first.replication, first.seed, first.case_days,
-                first.case_warmup_days, levels, calendar,
+                first.case_warmup_days, levels, calendar, stream_key=keys.get(community.id),
             )  # fmt: skip
             if out is None:
                 return [task(scenario) for task in self.tasks]
@@ -227,9 +238,11 @@ def grid_outcomes(
     case_days: int,
     case_warmup_days: int,
     workers: dict[str, tuple[float, float]],
+    keys: dict[str, str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Each community's grid figures (:data:`KEPT`) in one replication of a street (the SimPy
-    engine; :class:`CurveBatch` runs the fast path)."""
+    engine; :class:`CurveBatch` runs the fast path). ``keys``: only those communities, their
+    streams named so."""
     record = simulate_street(
         scenario,
         street,
@@ -241,6 +254,8 @@ def grid_outcomes(
         case_warmup_days,
         streams=("grid",),
         grid_workers=dict(workers),
+        stream_keys=keys,
+        only=None if keys is None else set(keys),
     )
     calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS)
     span = (case_warmup_days * DAY, case_days * DAY)
@@ -353,6 +368,7 @@ class MeasuredCurves:
     lower: dict[str, Curve] = field(default_factory=dict)  # the lower 95% bounds
     brackets: dict[str, Bracket] = field(default_factory=dict)
     max_replications: int = 0
+    distinct: int = 0  # curves measured: communities with identical inputs share one
 
     @property
     def cap_hits(self) -> int:
@@ -397,6 +413,7 @@ def measure_curves(
     progress: Any = None,
     levels: int = LEVELS,
     max_replications: int | None = None,
+    share: bool = True,
 ) -> MeasuredCurves:
     """Simulate every community's grid levels at ``levels`` staffing levels, adding replications
     on either side of each target up to ``max_replications`` (default: none added; the plan
@@ -418,6 +435,9 @@ def measure_curves(
     split = {
         c: [grid_split(scenario, communities[c], float(x)) for x in staffing[c]] for c in staffing
     }
+    # one measurement per distinct curve, on streams named by its inputs (planning.shared)
+    sharing = share_curves(scenario, share)
+    measured = set(sharing.measured)
     executor = executor if executor is not None else Serial()
     # per community, level: each replication's figures (kept by replication number, so that every
     # backend, whatever order it returns tasks in, gives the same summaries)
@@ -429,6 +449,7 @@ def measure_curves(
     def run(wanted: dict[tuple[str, int], int]) -> None:
         work = []
         for street in scenario.streets():
+            mine = [c for c in street.communities if c.id in measured]
             for k in range(levels):
                 first = done.get((street.id, k), 0)
                 for r in range(first, first + wanted.get((street.id, k), 0)):
@@ -440,7 +461,8 @@ def measure_curves(
                             seed,
                             case_days,
                             warm,
-                            tuple((c.id, *split[c.id][k]) for c in street.communities),
+                            tuple((c.id, *split[c.id][k]) for c in mine),
+                            tuple((c.id, sharing.key[c.id]) for c in mine),
                         )  # fmt: skip
                     )
         batches = batched(scenario, work)
@@ -454,12 +476,12 @@ def measure_curves(
         for key, n in wanted.items():
             done[key] = done.get(key, 0) + n
 
-    run({(s.id, k): replications for s in scenario.streets() for k in range(levels)})
     street_of = {c.id: s.id for s in scenario.streets() for c in s.communities}
+    run({(street_of[c], k): replications for c in measured for k in range(levels)})
     batch = max(2, replications)
     while True:
         wanted: dict[tuple[str, int], int] = {}
-        for c in staffing:
+        for c in sharing.measured:
             now = [point(float(x), ordered(seen[c][k])) for k, x in enumerate(staffing[c])]
             for k in bracket_levels([p.level for p in now], target):
                 have = done[(street_of[c], k)]
@@ -476,7 +498,8 @@ def measure_curves(
     points: dict[str, tuple[Point, ...]] = {}
     brackets: dict[str, Bracket] = {}
     for c in staffing:
-        pts = tuple(point(float(x), ordered(seen[c][k])) for k, x in enumerate(staffing[c]))
+        got = seen[sharing.measured_by[c]]
+        pts = tuple(point(float(x), ordered(got[k])) for k, x in enumerate(staffing[c]))
         points[c] = pts
         staff = np.array(staffing[c], dtype=float)
         mean = np.clip([p.level for p in pts], 0.0, 1.0)
@@ -492,5 +515,6 @@ def measure_curves(
             any(undecided(pts[k], target) and pts[k].replications >= cap for k in ks),
         )
     return MeasuredCurves(
-        raw, fitted, replications, seed, case_days, warm, points, lower, brackets, cap
-    )
+        raw, fitted, replications, seed, case_days, warm, points, lower, brackets, cap,
+        sharing.distinct,
+    )  # fmt: skip

@@ -1,7 +1,9 @@
 """Where tasks run: in this process, in a local process pool, or on a Dask cluster.
 
 A task is one street for one replication (:class:`sim.run.Task`): it carries parameters and seeds,
-never a SimPy environment (they do not pickle), and builds its model where it runs. Its random
+never a SimPy environment (they do not pickle), and builds its model where it runs. It also
+summarises its street where it runs: what comes back is a :class:`sim.run.StreetSummary` (the
+street's figures and mergeable pools, :mod:`sim.pooled`), not every resident's record. Its random
 streams come from the root seed, the replication and the site names, so the records, and every
 number derived from them, are the same whichever backend runs it and in whatever order.
 
@@ -24,7 +26,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from jiedao.scenarios.model import Scenario
-from jiedao.sim.model import StreetRecord
 
 Progress = Callable[[int], None] | None
 # called once the workers are being started, before any result is in (the CLI's "starting"
@@ -35,7 +36,7 @@ BACKENDS = ("serial", "process", "dask")
 _WORKER_SCENARIO: Scenario | None = None
 
 
-def run_chunk(scenario: Scenario, chunk: Sequence[Any]) -> list[StreetRecord]:
+def run_chunk(scenario: Scenario, chunk: Sequence[Any]) -> list[Any]:
     return [task(scenario) for task in chunk]
 
 
@@ -126,7 +127,7 @@ def _end_with(owner: int) -> None:
     threading.Thread(target=watch, name="jiedao-owner-watch", daemon=True).start()
 
 
-def _run_in_worker(chunk: Sequence[Any]) -> list[StreetRecord]:
+def _run_in_worker(chunk: Sequence[Any]) -> list[Any]:
     assert _WORKER_SCENARIO is not None
     return run_chunk(_WORKER_SCENARIO, chunk)
 
@@ -143,7 +144,7 @@ class Serial:
 
     def __call__(
         self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
-    ) -> list[StreetRecord]:
+    ) -> list[Any]:
         out = []
         for task in work:
             out.append(task(scenario))
@@ -171,7 +172,7 @@ class ProcessPool:
 
     def __call__(
         self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
-    ) -> list[StreetRecord]:
+    ) -> list[Any]:
         if self.workers <= 1 or len(work) <= 1:
             return Serial()(scenario, work, progress)
         parts = chunks(work, self.workers * self.chunks_per_worker)
@@ -184,7 +185,7 @@ class ProcessPool:
         else:
             method = "forkserver" if "forkserver" in methods else "spawn"
         context = multiprocessing.get_context(method)
-        out: list[StreetRecord] = []
+        out: list[Any] = []
         pool: ProcessPoolExecutor | None = None
         # Ctrl-C waits while workers start (they are forked or requested during the submits), so
         # that every worker started is known to the pool, and stopped with it; a forked worker
@@ -272,7 +273,7 @@ class Dask:
 
     def __call__(
         self, scenario: Scenario, work: Sequence[Any], progress: Progress = None
-    ) -> list[StreetRecord]:
+    ) -> list[Any]:
         try:
             from distributed import Client, as_completed
         except ImportError as err:  # pragma: no cover - depends on the install
@@ -288,7 +289,7 @@ class Dask:
             sizes = {f.key: len(p) for f, p in zip(futures, parts, strict=True)}
             if self.on_start is not None:
                 self.on_start()
-            out: list[StreetRecord] = []
+            out: list[Any] = []
             # the client's own loop: a client made here is not the default one (set_as_default
             # is off), and as_completed would otherwise look for a default and find none
             for future in as_completed(futures, loop=client.loop):

@@ -89,14 +89,17 @@ def community_inputs(
     seed: int,
     replication: int,
     calendar: WorkCalendar | None = None,
+    stream_key: str | None = None,
 ) -> CommunityInputs:
     """The engine's draws for one community and replication (as :func:`sim.model.simulate_street`
-    makes them)."""
+    makes them; ``stream_key`` names its streams as the engine's ``stream_keys`` do)."""
     if calendar is None:
         calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS, case_days)
     horizon = case_days * DAY
-    events = draw_events(scenario, community, calendar, horizon, seed, replication)
-    jobs = station_jobs(scenario, community, street, calendar, horizon, seed, replication)
+    events = draw_events(scenario, community, calendar, horizon, seed, replication, stream_key)
+    jobs = station_jobs(
+        scenario, community, street, calendar, horizon, seed, replication, stream_key
+    )
     _, _, station = grid_staff(scenario, community)
     schedule = day_schedule(calendar, station)
     return CommunityInputs(
@@ -308,15 +311,18 @@ def community_levels(
     staffing: Sequence[tuple[float, float]],
     calendar: WorkCalendar | None = None,
     compiled: bool = True,
+    stream_key: str | None = None,
 ) -> list[dict[str, float]] | None:
     """The curve's figures (:func:`curve_figures`) of one community in one replication at each
-    (grid workers, purchased) level, its events drawn once; None where the fast path does not
-    apply."""
+    (grid workers, purchased) level, its events drawn once (from streams named by
+    ``stream_key`` where given); None where the fast path does not apply."""
     if unqualified(scenario, None if compiled else True):
         return None
     if calendar is None:
         calendar = WorkCalendar.build(scenario.calendar, case_days + CALENDAR_SLACK_DAYS, case_days)
-    inputs = community_inputs(scenario, street, community, case_days, seed, replication, calendar)
+    inputs = community_inputs(
+        scenario, street, community, case_days, seed, replication, calendar, stream_key
+    )
     station = on_duty_minutes(inputs.station_schedule, case_warmup_days * DAY, case_days * DAY)
     out = []
     for workers, purchased in staffing:

@@ -259,12 +259,14 @@ def draw_events(
     horizon: float,
     seed: int,
     replication: int,
+    stream_key: str | None = None,
 ) -> GridEvents:
-    """The community's events in ``[0, horizon)``, from the streams named by the community's id
-    (the engine, :class:`CommunityGrids`, and the fast path, :mod:`sim.gridpath`, draw them
-    here)."""
+    """The community's events in ``[0, horizon)``, from the streams named by the community's id,
+    or by ``stream_key`` where one is given (shared curves, :mod:`planning.shared`). The engine,
+    :class:`CommunityGrids`, and the fast path, :mod:`sim.gridpath`, draw them here."""
     demand = scenario.demand.grid
-    rng = lambda purpose: generator(seed, replication, community.id, STREAM, purpose)  # noqa: E731
+    name = community.id if stream_key is None else stream_key
+    rng = lambda purpose: generator(seed, replication, name, STREAM, purpose)  # noqa: E731
     working = [WEEKDAYS.index(d) for d in scenario.calendar.working_days]
     per_day = events_per_day(scenario, community)
     segments = rate_segments(
@@ -326,8 +328,12 @@ class CommunityGrids:
         station_posts: int | None = None,
         purchased: float | None = None,
         station_jobs: tuple[np.ndarray, np.ndarray] | None = None,
+        stream_key: str | None = None,
     ) -> None:
         demand = scenario.demand.grid
+        # the name its random streams carry: the community's id, or a key given for it (shared
+        # response curves name them by a hash of what shapes the curve: planning.shared)
+        name = community.id if stream_key is None else stream_key
         self.env = env
         self.calendar = calendar
         self.enforcement = enforcement
@@ -338,7 +344,7 @@ class CommunityGrids:
         self.workers = self.capacity.staff
         self.station_posts = own_station if station_posts is None else station_posts
 
-        events = draw_events(scenario, community, calendar, horizon, seed, replication)
+        events = draw_events(scenario, community, calendar, horizon, seed, replication, name)
         self.events = events
         self.arrivals, self.urgent, self.travel = events.arrival, events.urgent, events.travel
         self.handling, self.work, self.route = events.handling, events.work, events.route

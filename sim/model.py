@@ -11,6 +11,7 @@ other processes or on a cluster while the SimPy environments stay where they wer
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,9 +144,13 @@ def simulate_street(
     case_warmup_days: int = 0,
     streams: tuple[str, ...] = ("window", "grid", "enforcement"),
     grid_workers: dict[str, float | tuple[float, float]] | None = None,
+    stream_keys: dict[str, str] | None = None,
+    only: Collection[str] | None = None,
 ) -> StreetRecord:
     """Run one street for one replication. ``grid_workers`` overrides staffing per community id:
-    grid workers from posts, or (grid workers from posts, purchased staff-equivalents)."""
+    grid workers from posts, or (grid workers from posts, purchased staff-equivalents).
+    ``stream_keys`` names a community's grid streams (and its 代办 residents') by a key in place
+    of its id; ``only`` limits the grids to those communities (a response curve's)."""
     street = next(s for s in scenario.streets() if s.id == street_id)
     record = StreetRecord(street=street_id, replication=replication)
 
@@ -175,7 +180,9 @@ def simulate_street(
         env = simpy.Environment()
         team = EnforcementTeam(env, scenario, street, calendar, horizon, seed, replication)
         grids = []
-        for community in street.communities:
+        keys = stream_keys or {}
+        communities = [c for c in street.communities if only is None or c.id in only]
+        for community in communities:
             given = None if grid_workers is None else grid_workers.get(community.id)
             workers, purchased = (given, 0.0) if not isinstance(given, tuple) else given
             grids.append(
@@ -191,12 +198,14 @@ def simulate_street(
                     workers=workers,
                     purchased=purchased if given is not None else None,
                     station_jobs=station_jobs(
-                        scenario, community, street, calendar, horizon, seed, replication
+                        scenario, community, street, calendar, horizon, seed, replication,
+                        keys.get(community.id),
                     ),
-                )
+                    stream_key=keys.get(community.id),
+                )  # fmt: skip
             )
         env.run(until=horizon)
-        for g, community in zip(grids, street.communities, strict=True):
+        for g, community in zip(grids, communities, strict=True):
             available = g.available_minutes(start, horizon)
             teams = []
             for k, (table, station) in enumerate(zip(g.tables, g.teams, strict=True)):

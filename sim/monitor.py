@@ -39,6 +39,7 @@ from jiedao.scenarios.schema import EnforcementTarget, GridTarget, WindowTarget
 from jiedao.sim.calendar import DAY, WorkCalendar
 from jiedao.sim.grids import ENFORCEMENT, FROM_GRID, STREET
 from jiedao.sim.model import GridRecord, StationRecord
+from jiedao.sim.pooled import Pool, Sample
 from jiedao.sim.station import ABANDONED, COMPLETED, IN_SYSTEM, SENT_HOME
 
 Metrics = dict[str, float]
@@ -51,24 +52,6 @@ def _cat(records: Sequence[StationRecord], name: str) -> np.ndarray:
 
 def _overlap(a: np.ndarray, b: np.ndarray, lo: float, hi: float) -> float:
     return float(np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None).sum())
-
-
-def _quantiles(values: np.ndarray, prefix: str, unit: str) -> Metrics:
-    if len(values) == 0:
-        nan = float("nan")
-        return {
-            f"{prefix}_mean_{unit}": nan,
-            f"{prefix}_p50_{unit}": nan,
-            f"{prefix}_p90_{unit}": nan,
-            f"{prefix}_p95_{unit}": nan,
-        }
-    p50, p90, p95 = np.percentile(values, [50, 90, 95])
-    return {
-        f"{prefix}_mean_{unit}": float(values.mean()),
-        f"{prefix}_p50_{unit}": float(p50),
-        f"{prefix}_p90_{unit}": float(p90),
-        f"{prefix}_p95_{unit}": float(p95),
-    }
 
 
 def _share(met: int, missed: int) -> float:
@@ -104,34 +87,39 @@ def _extra(records: Sequence[StationRecord], warm: float, horizon: float) -> tup
     return total, closing
 
 
-def station_counts(records: Sequence[StationRecord], warm: float, horizon: float) -> Metrics:
-    """Counts, utilisation, queue and overtime of one or more stations (pooled)."""
+def station_sums(records: Sequence[StationRecord], warm: float, horizon: float) -> dict[str, float]:
+    """The additive parts of :func:`station_counts` (they add over stations and streets)."""
     arrival = _cat(records, "arrival")
     start, end = _cat(records, "start"), _cat(records, "end")
     outcome, left = _cat(records, "outcome"), _cat(records, "left")
     cohort = (arrival >= warm) & (arrival < horizon)
     carried = (arrival < warm) & ~(end < warm) & ~(left < warm)
     started = ~np.isnan(start)
-    busy = _worked(records, warm, horizon)
     waiting_until = np.where(started, start, np.where(np.isnan(left), horizon, left))
-    queue = _overlap(arrival, waiting_until, warm, horizon)
     extra, overtime = _extra(records, warm, horizon)
-    available = sum(r.available_min for r in records) + extra
-    span = horizon - warm
-    staff = sum(r.staff for r in records)
-    weeks = span / (7.0 * DAY)
-    counts = {
-        "arrivals": int(cohort.sum()),
-        "completed": int((cohort & (outcome == COMPLETED)).sum()),
-        "abandoned": int((cohort & (outcome == ABANDONED)).sum()),
-        "sent_home": int((cohort & (outcome == SENT_HOME)).sum()),
-        "carried_in": int(carried.sum()),
-    }
-    counts["in_system_at_end"] = int((cohort & (outcome == IN_SYSTEM)).sum())
     return {
-        **{k: float(v) for k, v in counts.items()},
-        "utilisation": busy / available if available > 0 else float("nan"),
-        "queue_mean": queue / span if span > 0 else float("nan"),
+        "arrivals": float(int(cohort.sum())),
+        "completed": float(int((cohort & (outcome == COMPLETED)).sum())),
+        "abandoned": float(int((cohort & (outcome == ABANDONED)).sum())),
+        "sent_home": float(int((cohort & (outcome == SENT_HOME)).sum())),
+        "carried_in": float(int(carried.sum())),
+        "in_system_at_end": float(int((cohort & (outcome == IN_SYSTEM)).sum())),
+        "busy": _worked(records, warm, horizon),
+        "queue": _overlap(arrival, waiting_until, warm, horizon),
+        "available": sum(r.available_min for r in records) + extra,
+        "overtime": overtime,
+        "staff": float(sum(r.staff for r in records)),
+    }
+
+
+def station_finish(s: dict[str, float], warm: float, horizon: float) -> Metrics:
+    span = horizon - warm
+    weeks = span / (7.0 * DAY)
+    available, staff, overtime = s["available"], s["staff"], s["overtime"]
+    return {
+        **{k: s[k] for k in COUNTS},
+        "utilisation": s["busy"] / available if available > 0 else float("nan"),
+        "queue_mean": s["queue"] / span if span > 0 else float("nan"),
         "overtime_h": overtime / 60.0,
         "overtime_h_per_worker_week": (
             overtime / 60.0 / staff / weeks if staff > 0 and weeks > 0 else float("nan")
@@ -139,22 +127,50 @@ def station_counts(records: Sequence[StationRecord], warm: float, horizon: float
     }
 
 
-def window_metrics(
+COUNTS = ("arrivals", "completed", "abandoned", "sent_home", "carried_in", "in_system_at_end")
+
+
+def station_counts(records: Sequence[StationRecord], warm: float, horizon: float) -> Metrics:
+    """Counts, utilisation, queue and overtime of one or more stations (pooled)."""
+    return station_finish(station_sums(records, warm, horizon), warm, horizon)
+
+
+def _prefixed(prefix: str, sums: dict[str, float]) -> dict[str, float]:
+    return {f"{prefix}{k}": v for k, v in sums.items()}
+
+
+def _unprefixed(prefix: str, sums: dict[str, float]) -> dict[str, float]:
+    return {k[len(prefix) :]: v for k, v in sums.items() if k.startswith(prefix)}
+
+
+def _sample_metrics(sample: Sample, prefix: str, unit: str) -> Metrics:
+    p50, p90, p95 = sample.percentiles([50, 90, 95])
+    return {
+        f"{prefix}_mean_{unit}": sample.mean(),
+        f"{prefix}_p50_{unit}": p50,
+        f"{prefix}_p90_{unit}": p90,
+        f"{prefix}_p95_{unit}": p95,
+    }
+
+
+def _ratio(total: float, n: float) -> float:
+    return total / n if n else float("nan")
+
+
+def window_pool(
     records: Sequence[StationRecord], warm: float, horizon: float, target: WindowTarget
-) -> Metrics:
-    out = station_counts(records, warm, horizon)
+) -> Pool:
+    sums = station_sums(records, warm, horizon)
     arrival, start, end = _cat(records, "arrival"), _cat(records, "start"), _cat(records, "end")
     outcome = _cat(records, "outcome")
     returning = _cat(records, "returning").astype(bool)
     cohort = (arrival >= warm) & (arrival < horizon)
     served = cohort & ~np.isnan(start)
     wait = start[served] - arrival[served]
-    out["returning"] = float((cohort & returning).sum())
-    out.update(_quantiles(wait, "wait", "min"))
+    sums["returning"] = float((cohort & returning).sum())
     done = cohort & (outcome == COMPLETED)
-    out["time_in_system_mean_min"] = (
-        float((end[done] - arrival[done]).mean()) if done.any() else float("nan")
-    )
+    sums["tis_total"] = float((end[done] - arrival[done]).sum()) if done.any() else 0.0
+    sums["tis_n"] = float(done.sum())
     limit = target.max_wait_min
     met = int((wait <= limit).sum())
     missed = int((wait > limit).sum())
@@ -162,9 +178,25 @@ def window_metrics(
     missed += int(
         (cohort & np.isnan(start) & (outcome == IN_SYSTEM) & (horizon - arrival > limit)).sum()
     )
-    out["target_share"] = _share(met, missed)
+    sums["met"], sums["missed"] = float(met), float(missed)
+    return Pool(sums, {"wait": Sample.of(wait, "min")})
+
+
+def window_finish(pool: Pool, warm: float, horizon: float) -> Metrics:
+    s = pool.sums
+    out = station_finish(s, warm, horizon)
+    out["returning"] = s["returning"]
+    out.update(_sample_metrics(pool.samples["wait"], "wait", "min"))
+    out["time_in_system_mean_min"] = _ratio(s["tis_total"], s["tis_n"])
+    out["target_share"] = _share(int(s["met"]), int(s["missed"]))
     out["handed_on"] = 0.0
     return out
+
+
+def window_metrics(
+    records: Sequence[StationRecord], warm: float, horizon: float, target: WindowTarget
+) -> Metrics:
+    return window_finish(window_pool(records, warm, horizon, target), warm, horizon)
 
 
 def _elapsed(calendar: WorkCalendar, days: str, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
@@ -208,13 +240,13 @@ def backlog(arrival: np.ndarray, close: np.ndarray, t: float) -> int:
     return int(((arrival < t) & ~(close <= t)).sum())
 
 
-def grid_metrics(
+def grid_pool(
     records: Sequence[GridRecord],
     warm: float,
     horizon: float,
     target: GridTarget,
     calendar: WorkCalendar,
-) -> Metrics:
+) -> Pool:
     def cat(name: str, dtype: type = float) -> np.ndarray:
         arrays = [getattr(g, name) for g in records]
         return np.concatenate(arrays) if arrays else np.empty(0, dtype)
@@ -225,31 +257,27 @@ def grid_metrics(
     teams = [t for g in records for t in g.teams]
     stations = [g.station for g in records]
     on_call = [g.on_call for g in records if g.on_call is not None]
-    out = station_counts(teams, warm, horizon)
-    station = station_counts(stations, warm, horizon)
+    sums = _prefixed("team.", station_sums(teams, warm, horizon))
+    sums.update(_prefixed("station.", station_sums(stations, warm, horizon)))
     cohort = (arrival >= warm) & (arrival < horizon)
     handed = cohort & ~np.isnan(close) & ((route == STREET) | (route == ENFORCEMENT))
     closed = cohort & ~np.isnan(close) & ~((route == STREET) | (route == ENFORCEMENT))
-    out["arrivals"] = float(cohort.sum())
-    out["completed"] = float(closed.sum())
-    out["handed_on"] = float(handed.sum())
-    out["abandoned"] = out["sent_home"] = 0.0
-    out["in_system_at_end"] = float((cohort & np.isnan(close)).sum())
-    out["carried_in"] = float(((arrival < warm) & ~(close < warm)).sum())
-    out["urgent_arrivals"] = float((cohort & urgent).sum())
-    out["to_station"] = float(
+    sums["arrivals"] = float(cohort.sum())
+    sums["completed"] = float(closed.sum())
+    sums["handed_on"] = float(handed.sum())
+    sums["in_system_at_end"] = float((cohort & np.isnan(close)).sum())
+    sums["carried_in"] = float(((arrival < warm) & ~(close < warm)).sum())
+    sums["urgent_arrivals"] = float((cohort & urgent).sum())
+    sums["to_station"] = float(
         sum(int(((s.kind == FROM_GRID) & (s.arrival >= warm) & (s.arrival < horizon)).sum())
             for s in stations)
     )  # fmt: skip
     started = cohort & ~np.isnan(start)
-    out.update(_quantiles(start[started] - arrival[started], "wait", "min"))
     response = answered - arrival
     on_site = cohort & urgent & ~np.isnan(answered)
-    out.update(_quantiles(response[on_site], "urgent_response", "min"))
     finished = cohort & ~np.isnan(close)
-    out["time_in_system_mean_h"] = (
-        float(((close - arrival)[finished]).mean() / 60.0) if finished.any() else float("nan")
-    )
+    sums["tis_total"] = float((close - arrival)[finished].sum()) if finished.any() else 0.0
+    sums["tis_n"] = float(finished.sum())
 
     # urgent: a worker on site within the limit, on the calendar clock
     urgent_limit = target.urgent_response_h * 60.0
@@ -264,42 +292,127 @@ def grid_metrics(
     o_met = int((o & ~np.isnan(close) & (took <= limit)).sum())
     o_missed = int((o & ~np.isnan(close) & (took > limit)).sum())
     o_missed += int((o & np.isnan(close) & (took > limit)).sum())
-    out.update(_quantiles(took[o & ~np.isnan(close)], "ordinary_close", "days"))
-    out["urgent_target_share"] = _share(u_met, u_missed)
-    out["ordinary_target_share"] = _share(o_met, o_missed)
-    need = sum(g.duty_workers for g in records)
-    done = sum(min(g.duty_workers, g.duty_available) for g in records)
-    out["duty_covered"] = done / need if need > 0 else 1.0
+    sums["u_met"], sums["u_missed"] = float(u_met), float(u_missed)
+    sums["o_met"], sums["o_missed"] = float(o_met), float(o_missed)
+    sums["need"] = float(sum(g.duty_workers for g in records))
+    sums["done"] = float(sum(min(g.duty_workers, g.duty_available) for g in records))
+    sums["event_staff"] = float(sum(g.event_staff for g in records))
+    sums["grid_staff"] = float(sum(g.workers for g in records))
+    # whether the backlog grows: events open at the end of the warm-up and at the horizon, and
+    # the work offered over the on-duty time (including overtime) the team had
+    sums["backlog_start"] = float(backlog(arrival, close, warm))
+    sums["backlog_end"] = float(backlog(arrival, close, horizon))
+    extra, _ = _extra(teams, warm, horizon)
+    sums["capacity"] = sum(t.available_min for t in teams) + extra
+    sums["offered"] = float(work[cohort].sum())
+    sums["on_call"] = _worked(on_call, warm, horizon)
+    return Pool(
+        sums,
+        {
+            "wait": Sample.of(start[started] - arrival[started], "min"),
+            "urgent_response": Sample.of(response[on_site], "min"),
+            "ordinary_close": Sample.of(took[o & ~np.isnan(close)], "days"),
+        },
+    )
+
+
+def grid_finish(
+    pool: Pool, warm: float, horizon: float, target: GridTarget, calendar: WorkCalendar
+) -> Metrics:
+    s = pool.sums
+    team, station = _unprefixed("team.", s), _unprefixed("station.", s)
+    out = station_finish(team, warm, horizon)
+    station_out = station_finish(station, warm, horizon)
+    for k in ("arrivals", "completed", "handed_on"):
+        out[k] = s[k]
+    out["abandoned"] = out["sent_home"] = 0.0
+    for k in ("in_system_at_end", "carried_in", "urgent_arrivals", "to_station"):
+        out[k] = s[k]
+    out.update(_sample_metrics(pool.samples["wait"], "wait", "min"))
+    out.update(_sample_metrics(pool.samples["urgent_response"], "urgent_response", "min"))
+    out["time_in_system_mean_h"] = (
+        s["tis_total"] / s["tis_n"] / 60.0 if s["tis_n"] else float("nan")
+    )
+    out.update(_sample_metrics(pool.samples["ordinary_close"], "ordinary_close", "days"))
+    out["urgent_target_share"] = _share(int(s["u_met"]), int(s["u_missed"]))
+    out["ordinary_target_share"] = _share(int(s["o_met"]), int(s["o_missed"]))
+    need = s["need"]
+    out["duty_covered"] = s["done"] / need if need > 0 else 1.0
     out["target_share"] = joint_level(
         out["urgent_target_share"], out["ordinary_target_share"], out["duty_covered"], target
     )
-    out["duty_workers"] = float(need)
-    out["event_staff"] = float(sum(g.event_staff for g in records))
-    out["grid_staff"] = float(sum(g.workers for g in records))
-    # whether the backlog grows: events open at the end of the warm-up and at the horizon, and
-    # the work offered over the on-duty time (including overtime) the team had
-    out["backlog_start"] = float(backlog(arrival, close, warm))
-    out["backlog_end"] = float(backlog(arrival, close, horizon))
+    out["duty_workers"] = need
+    out["event_staff"] = s["event_staff"]
+    out["grid_staff"] = s["grid_staff"]
+    out["backlog_start"] = s["backlog_start"]
+    out["backlog_end"] = s["backlog_end"]
     out["backlog_growth"] = out["backlog_end"] - out["backlog_start"]
     first, last = int(np.ceil(warm / DAY - 1e-9)), int(np.ceil(horizon / DAY - 1e-9))
     out["working_days"] = float(calendar.working[first:last].sum())
-    extra, _ = _extra(teams, warm, horizon)
-    capacity = sum(t.available_min for t in teams) + extra
-    offered = float(work[cohort].sum())
+    capacity, offered = s["capacity"], s["offered"]
     out["offered_load"] = (
         offered / capacity if capacity > 0 else (float("inf") if offered > 0 else float("nan"))
     )
     # overtime of the grid workers and the station's posts, per worker per week
-    overtime = out["overtime_h"] + station["overtime_h"]
-    staff = sum(g.workers for g in records) + sum(s.staff for s in stations)
+    overtime = out["overtime_h"] + station_out["overtime_h"]
+    staff = s["grid_staff"] + station["staff"]
     weeks = (horizon - warm) / (7.0 * DAY)
     out["overtime_h"] = overtime
     out["overtime_h_per_worker_week"] = (
         overtime / staff / weeks if staff > 0 and weeks > 0 else float("nan")
     )
-    out["on_call_h"] = _worked(on_call, warm, horizon) / 60.0
-    out["station_utilisation"] = station["utilisation"]
-    out["station_queue_mean"] = station["queue_mean"]
+    out["on_call_h"] = s["on_call"] / 60.0
+    out["station_utilisation"] = station_out["utilisation"]
+    out["station_queue_mean"] = station_out["queue_mean"]
+    return out
+
+
+def grid_metrics(
+    records: Sequence[GridRecord],
+    warm: float,
+    horizon: float,
+    target: GridTarget,
+    calendar: WorkCalendar,
+) -> Metrics:
+    return grid_finish(grid_pool(records, warm, horizon, target, calendar), warm, horizon, target,
+                       calendar)  # fmt: skip
+
+
+def enforcement_pool(
+    records: Sequence[StationRecord],
+    warm: float,
+    horizon: float,
+    target: EnforcementTarget,
+    calendar: WorkCalendar,
+) -> Pool:
+    sums = station_sums(records, warm, horizon)
+    arrival, start, end = _cat(records, "arrival"), _cat(records, "start"), _cat(records, "end")
+    kind = _cat(records, "kind")
+    cohort = (arrival >= warm) & (arrival < horizon)
+    sums["escalated"] = float((cohort & (kind == 1)).sum())
+    started = cohort & ~np.isnan(start)
+    wait = calendar.work_array(start[started]) - calendar.work_array(arrival[started])
+    done = cohort & ~np.isnan(end)
+    sums["tis_total"] = (
+        float((calendar.work_array(end[done]) - calendar.work_array(arrival[done])).sum())
+        if done.any()
+        else 0.0
+    )
+    sums["tis_n"] = float(done.sum())
+    took = _elapsed(calendar, target.days, arrival, np.where(np.isnan(end), horizon, end))
+    sums["met"] = float(int((done & (took <= target.close_days)).sum()))
+    sums["missed"] = float(int((cohort & (took > target.close_days)).sum()))
+    return Pool(sums, {"wait": Sample.of(wait, "days")})
+
+
+def enforcement_finish(pool: Pool, warm: float, horizon: float) -> Metrics:
+    s = pool.sums
+    out = station_finish(s, warm, horizon)
+    out["escalated"] = s["escalated"]
+    out.update(_sample_metrics(pool.samples["wait"], "wait", "days"))
+    out["time_in_system_mean_days"] = _ratio(s["tis_total"], s["tis_n"])
+    out["target_share"] = _share(int(s["met"]), int(s["missed"]))
+    out["handed_on"] = 0.0
     return out
 
 
@@ -310,31 +423,9 @@ def enforcement_metrics(
     target: EnforcementTarget,
     calendar: WorkCalendar,
 ) -> Metrics:
-    out = station_counts(records, warm, horizon)
-    arrival, start, end = _cat(records, "arrival"), _cat(records, "start"), _cat(records, "end")
-    kind = _cat(records, "kind")
-    cohort = (arrival >= warm) & (arrival < horizon)
-    out["escalated"] = float((cohort & (kind == 1)).sum())
-    started = cohort & ~np.isnan(start)
-    out.update(
-        _quantiles(
-            calendar.work_array(start[started]) - calendar.work_array(arrival[started]),
-            "wait",
-            "days",
-        )
+    return enforcement_finish(
+        enforcement_pool(records, warm, horizon, target, calendar), warm, horizon
     )
-    done = cohort & ~np.isnan(end)
-    out["time_in_system_mean_days"] = (
-        float((calendar.work_array(end[done]) - calendar.work_array(arrival[done])).mean())
-        if done.any()
-        else float("nan")
-    )
-    took = _elapsed(calendar, target.days, arrival, np.where(np.isnan(end), horizon, end))
-    met = int((done & (took <= target.close_days)).sum())
-    missed = int((cohort & (took > target.close_days)).sum())
-    out["target_share"] = _share(met, missed)
-    out["handed_on"] = 0.0
-    return out
 
 
 # --- times against targets (for charts): the same cohort and outcomes as the shares above ---------

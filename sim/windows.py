@@ -29,7 +29,7 @@ the centre at the horizon. :meth:`WindowCentre.costs` keeps the resident's whole
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import simpy
@@ -288,15 +288,21 @@ def station_jobs(
     horizon: float,
     seed: int,
     replication: int,
+    stream_key: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(arrival, service) of the matters the community's station does on residents' behalf
     (代办): first trips of matters taken at the community, and second trips sent back to it, in
-    ``[0, horizon)``. They are work for the station's posts (:class:`sim.grids.CommunityGrids`)."""
+    ``[0, horizon)``. They are work for the station's posts (:class:`sim.grids.CommunityGrids`).
+    ``stream_key`` names the residents' streams in place of the parts' keys (part ``i`` is
+    ``"{stream_key}|{i}"``)."""
     route = routes(scenario)[community.id]
     first_here = np.array([r.first == STATION for r in route])
     second_here = np.array([r.second == STATION for r in route])
     if not (first_here.any() or second_here.any()):
         return np.empty(0), np.empty(0)
+    if stream_key is not None:
+        parts = tuple((f"{stream_key}|{i}", h) for i, (_, h) in enumerate(community.parts))
+        community = replace(community, parts=parts)
     matters = draw_matters(scenario, community, street, calendar, horizon, seed, replication)
     cat = matters.category
     go = ~matters.online & first_here[cat]

@@ -336,3 +336,13 @@ def test_a_level_without_common_sites_falls_back_in_one_line(before_after):
     first, *rest = text.splitlines()
     assert first.startswith("no common streets")
     assert any(line.startswith("longshan ") for line in rest)
+
+
+def test_a_constant_figure_differs_only_beyond_the_rounding_of_its_sums():
+    """A district's duty workers are the same in every replication of both runs; summed street by
+    street or resident by resident they can differ in the last bits, which is no difference."""
+    a = np.full(2, 88.287474)  # two equal values: variance exactly zero
+    noise = pairing.welch_difference(a, np.full(2, np.nextafter(a[0], 100.0)))
+    assert noise.significant is False and noise.ci95 == 0.0
+    real = pairing.welch_difference(a, a + 0.5)
+    assert real.significant is True and real.mean == pytest.approx(0.5)

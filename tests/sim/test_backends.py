@@ -32,8 +32,11 @@ def test_chunks_cover_every_task_once():
     assert len(parts) <= 8 and all(parts)
 
 
-def test_process_pool_equals_serial(serial_json):
-    assert _json(ProcessPool(workers=2)) == serial_json
+@pytest.mark.parametrize("chunks_per_worker", [4, 1])
+def test_process_pool_equals_serial(serial_json, chunks_per_worker):
+    """Workers summarise their streets (sim.pooled); districts and the city merge the pools in
+    street order, whatever the chunks and the order they finish in."""
+    assert _json(ProcessPool(workers=2, chunks_per_worker=chunks_per_worker)) == serial_json
 
 
 def test_dask_local_cluster_equals_serial(serial_json):
