@@ -196,6 +196,13 @@ class ModeChoice(StrEnum):
     cost = "cost"
 
 
+class FitChoice(StrEnum):
+    """``jiedao.optimize.model.Shape``'s values."""
+
+    measured = "measured"
+    concave = "concave"
+
+
 # --- options, declared once -----------------------------------------------------------------------
 
 ScenarioArg = Annotated[
@@ -278,6 +285,27 @@ OutOption = Annotated[
     ),
 ]
 SolverOption = Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")]
+FitOption = Annotated[
+    FitChoice,
+    typer.Option(
+        "--fit",
+        help="measured: allocate on the measured points made monotone without lifting any "
+        "(exact); concave: on the concave fit (it says how far it lifts points).",
+    ),
+]
+KeepTodayOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-today/--no-keep-today",
+        help="No community gets fewer posts than it has today (default: cuts allowed, named).",
+    ),
+]
+ReserveOption = Annotated[
+    int,
+    typer.Option(
+        "--reserve", min=0, max=1_000_000, help="Posts kept back from the pool (default 0)."
+    ),
+]
 FairnessOption = Annotated[
     float | None,
     typer.Option(
@@ -807,6 +835,9 @@ def plan(
     seed: SeedOption = None,
     solver: SolverOption = "HiGHS",
     fairness: FairnessOption = None,
+    fit: FitOption = FitChoice.measured,
+    keep_today: KeepTodayOption = False,
+    reserve: ReserveOption = 0,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
@@ -839,6 +870,9 @@ def plan(
         seed=seed,
         solver=solver,
         fairness=fairness,
+        fit=fit.value,
+        keep_today=keep_today,
+        reserve=reserve,
     )
 
 
@@ -856,6 +890,9 @@ def allocate(
     mode: ModeOption = ModeChoice.shortfall,
     solver: SolverOption = "HiGHS",
     fairness: FairnessOption = None,
+    fit: FitOption = FitChoice.measured,
+    keep_today: KeepTodayOption = False,
+    reserve: ReserveOption = 0,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
@@ -883,6 +920,9 @@ def allocate(
         seed=None,
         solver=solver,
         fairness=fairness,
+        fit=fit.value,
+        keep_today=keep_today,
+        reserve=reserve,
     )
 
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from jiedao.optimize.curves import Curve
-from jiedao.optimize.model import Mode, problem_from_scenario, staff_per_yuan
+from jiedao.optimize.curves import Curve, fit_concave
+from jiedao.optimize.model import Mode, Shape, problem_from_scenario, staff_per_yuan
 from jiedao.optimize.sensitivity import Sensitivity, analyse
 from jiedao.optimize.solve import Result, solve
 from jiedao.planning.clerks import ClerkPlan, plan_clerks
@@ -465,6 +465,35 @@ def overtime_cost(scenario: Scenario, checks: dict[str, CommunityCheck]) -> floa
 # --- the plan -------------------------------------------------------------------------------------
 
 
+def aimed_curves(
+    raw: dict[str, Curve], measured: MeasuredCurves | None = None
+) -> dict[str, Curve]:
+    """The curves the optimiser is given: the measured means with their half-widths and the lower
+    95% bounds the check judges (the t-interval's, clipped to 0-1), as measured; the optimiser
+    makes them monotone without lifting any point. Curves a planner brings go as they are."""
+    if measured is None:
+        return dict(raw)
+    out = {}
+    for k, curve in raw.items():
+        bound = measured.lower.get(k)
+        lower = None if bound is None else np.minimum(bound.level, curve.level)
+        out[k] = Curve(curve.staff, curve.level, curve.ci95, lower)
+    return out
+
+
+def promised_curves(aimed: dict[str, Curve], shape: Shape | str) -> dict[str, Curve]:
+    """What the allocation reads its promise off: each curve made monotone without lifting a
+    point (its lower bounds too), or the concave fit of its means when ``shape="concave"``."""
+    if Shape(shape) is Shape.MEASURED:
+        return {k: c.monotone() for k, c in aimed.items()}
+    out = {}
+    for k, c in aimed.items():
+        half = None if c.ci95 is None else np.maximum(c.ci95, 1e-3)
+        out[k] = fit_concave(c.staff, c.level, ci95=half)
+    return out
+
+
+
 def make_plan(
     scenario: Scenario,
     *,
@@ -484,10 +513,18 @@ def make_plan(
     with_clerks: bool = True,
     max_replications: int | None = None,
     on_phase: Any = None,
+    fit: Shape | str = Shape.MEASURED,
+    keep_today: bool = False,
+    reserve: int = 0,
 ) -> Plan:
     """Curves (measured unless given), allocation with sensitivity, and the simulated check, on
     the scenario's case horizon and warm-up unless told otherwise. ``on_phase("solving")``, when
-    given, is called just before the allocation is solved."""
+    given, is called just before the allocation is solved.
+
+    The allocation is exact on the measured points made monotone without lifting any, aimed at
+    their lower 95% bounds (what the check judges); ``fit="concave"`` allocates on the concave
+    fit instead, and the result says how far it lifted points. ``keep_today`` keeps every
+    community at or above its posts today; ``reserve`` posts are kept out of the pool."""
     began = time.perf_counter()
     mode = Mode(mode)
     seed = scenario.simulation.seed if seed is None else seed
@@ -505,14 +542,22 @@ def make_plan(
         measured = measure_curves(
             scenario, replications, seed, case_days, warm, executor, progress, levels, cap
         )
-        raw, fitted = measured.raw, measured.fitted
+        raw = measured.raw
     else:
         raw = curves
-        fitted = {
-            k: c if c.is_monotone() and c.is_concave() else c.concave() for k, c in curves.items()
-        }
+    shape = Shape(fit)
+    aimed = aimed_curves(raw, measured)
+    fitted = promised_curves(aimed, shape)
     target = scenario.targets.grid.share
-    problem = problem_from_scenario(scenario, fitted, target=target, fairness=fairness)
+    problem = problem_from_scenario(
+        scenario,
+        aimed,
+        target=target,
+        fairness=fairness,
+        shape=shape.value,
+        keep_today=keep_today,
+        posts_reserve=reserve,
+    )
     if on_phase is not None:
         on_phase("solving")
     result = solve(problem, mode, solver=solver)
