@@ -62,6 +62,9 @@ ALLOCATION_COLUMNS = (
     "posts_norm_jilin_low",
     "posts_norm_jilin_high",
     "workers_norm_national",
+    # added by the allocation-truth issue: the change against today, a cut called a cut
+    "posts_change",
+    "cut",
 )
 ALLOCATION_ZH = (
     "社区编号",
@@ -95,6 +98,8 @@ ALLOCATION_ZH = (
     "吉林标准岗位下限",
     "吉林标准岗位上限",
     "全国标准社区工作者",
+    "社工岗变化",
+    "是否削减",
 )
 WINDOW_COLUMNS = (
     "street_id",
@@ -214,6 +219,8 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
                         "workers_norm_national": (
                             _round(norms.national.get(c.id), 2) if norms else None
                         ),
+                        "posts_change": a.posts - c.posts if a else None,
+                        "cut": a.posts < c.posts if a else None,
                     }
                 )
     return rows
@@ -343,7 +350,10 @@ def xlsx_layout(columns: tuple[str, ...]) -> list[tuple[str, str | None, str | N
     its plan column."""
     out: list[tuple[str, str | None, str | None]] = []
     added: set[str] = set()
+    computed = {change for change, today, plan in CHANGES if today in columns and plan in columns}
     for column in columns:
+        if column in computed:  # the table carries it too: shown once, after its plan column
+            continue
         out.append((column, None, None))
         for change, today, plan in CHANGES:
             if plan == column and today in columns and change not in added:

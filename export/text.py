@@ -9,6 +9,7 @@ by :func:`jiedao.export.table.format_table`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -913,6 +914,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
         if not cost_mode:
             text += f"; weighted shortfall {fmt.figure(r.objective)}"
     lines.append(text)
+    lines += placement_lines(plan, lang)
     if s is not None and cost_mode and s.marginal_post is None and s.marginal_funds is None:
         lines.append(
             _t(
@@ -1002,7 +1004,10 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
                 row["households"],
                 row["posts_current"],
                 proposed,
-                fmt.count(proposed - row["posts_current"], sign=True)
+                (
+                    fmt.count(proposed - row["posts_current"], sign=True)
+                    + (_t(lang, " 削减", " cut") if row["cut"] else "")
+                )
                 if proposed is not None
                 else fmt.NA,
                 fmt.yuan(row["funds_proposed_yuan"]),
@@ -1028,6 +1033,106 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
     ]
     lines += ["", format_table(headers, rows)]
     return "\n".join(lines)
+
+
+def placement_lines(plan: Plan, lang: str = "zh") -> list[str]:
+    """Posts today against the plan, the cuts by name, who stays below target and why, and the
+    optimiser's notes (English: they carry figures the optimiser words itself)."""
+    r = plan.result
+    lines: list[str] = []
+    by_id = r.by_id()
+    today = sum(c.posts for c in plan.scenario.communities())
+    planned = r.posts_total or 0
+    cuts = [a for a in by_id.values() if a.cut]
+    raised = sum(1 for a in by_id.values() if a.posts_change is not None and a.posts_change > 0)
+    cut_posts = -sum(a.posts_change or 0 for a in cuts)
+    names = ", ".join(a.community_id for a in cuts[:5]) + (", ..." if len(cuts) > 5 else "")
+    if cuts:
+        cut_text = _t(
+            lang,
+            f"{len(cuts)}个社区削减共{fmt.count(cut_posts)}个岗位（{names}）；"
+            "--keep-today 可保持各社区不少于现有岗位",
+            f"cuts at {fmt.plural(len(cuts), 'community', 'communities')} "
+            f"({fmt.count(cut_posts)} posts: {names}); --keep-today keeps every community at or "
+            "above today's posts",
+        )
+    else:
+        cut_text = _t(lang, "没有社区被削减", "no community is cut")
+    lines.append(
+        _t(
+            lang,
+            f"  现有{fmt.count(today)}个社工岗，方案{fmt.count(planned)}个"
+            f"（{fmt.count(planned - today, sign=True)}）：{raised}个社区增加；{cut_text}",
+            f"  posts today {fmt.count(today)}, planned {fmt.count(planned)} "
+            f"({fmt.count(planned - today, sign=True)}): more at {raised}; {cut_text}",
+        )
+    )
+    for u in r.unmet[:10]:
+        lines.append(
+            _t(
+                lang,
+                f"  未达目标（按下限）：{u.community_id}：{fmt.pct(u.level)}，{u.reason}",
+                f"  below target (lower bound): {u.community_id} at {fmt.pct(u.level)}: {u.reason}",
+            )
+        )
+    if len(r.unmet) > 10:
+        more = len(r.unmet) - 10
+        lines.append(_t(lang, f"  另有{more}个社区未达目标", f"  {more} more below target"))
+    for note in r.notes:
+        lines.append(f"  {_t(lang, '说明', 'note')}: {note}")
+    return lines + budget_lines(plan, lang)
+
+
+BUDGET_ITEMS = {
+    "posts": "社工岗",
+    "purchased service hours": "购买服务小时",
+    "funds buying no hours": "不购买服务小时的经费",
+    "window clerks": "窗口人员",
+    "paid overtime and on-call hours": "有偿加班与值班小时",
+}
+
+
+def budget_lines(plan: Plan, lang: str = "zh") -> list[str]:
+    """One budget line over every staff type the plan plans (yuan and 万元), and what a yuan of
+    fund buys beside a post."""
+    b = plan.budget
+    if b is None:
+        return []
+    parts = []
+    for line in b.lines:
+        item = BUDGET_ITEMS.get(line.item, line.item) if lang == "zh" else line.item
+        if line.unit == "yuan":
+            parts.append(f"{item} {fmt.yuan(line.yuan)}")
+        else:
+            each = fmt.yuan(line.unit_cost_yuan)
+            parts.append(f"{item} {fmt.count(line.quantity)} x {each} = {fmt.yuan(line.yuan)}")
+    out = [
+        _t(
+            lang,
+            f"  预算（每年）：{fmt.yuan(b.total_yuan)}（{fmt.wan(b.total_yuan)}）= "
+            + "，".join(parts),
+            f"  budget a year: {fmt.yuan(b.total_yuan)} ({fmt.wan(b.total_yuan)}) = "
+            + "; ".join(parts),
+        )
+    ]
+    v = plan.result.fund_value
+    if v is not None and v.yuan_per_staff_equivalent is not None:
+        per = fmt.yuan(v.yuan_per_staff_equivalent)
+        post = fmt.yuan(v.post_cost_yuan)
+        nothing = fmt.pct(v.share_buying_nothing)
+        movable = fmt.yuan(v.movable_yuan) if math.isfinite(v.movable_yuan) else "-"
+        out.append(
+            _t(
+                lang,
+                f"  一元经费购买{fmt.number(v.hours_per_yuan * 1000, 2)}小时/千元；经费购买的一个人员当量"
+                f"{per}，一个社工岗{post}；{nothing}的经费不购买模型计入的服务；可在社区间调配的经费"
+                f"{movable}",
+                f"  a yuan of fund buys {fmt.number(v.hours_per_yuan * 1000, 2)} h per ¥1,000; a "
+                f"staff-equivalent bought with funds costs {per}, a post {post}; {nothing} of the "
+                f"funds buys nothing the model counts; funds free to move: {movable}",
+            )
+        )
+    return out
 
 
 def _met(row: dict[str, Any], lang: str) -> str:

@@ -33,6 +33,7 @@ import numpy as np
 
 from jiedao.optimize.curves import Curve, fit_concave
 from jiedao.optimize.model import Mode, Shape, problem_from_scenario, staff_per_yuan
+from jiedao.optimize.report import Budget, budget_line
 from jiedao.optimize.sensitivity import Sensitivity, analyse
 from jiedao.optimize.solve import Result, solve
 from jiedao.planning.clerks import ClerkPlan, plan_clerks
@@ -162,6 +163,9 @@ class Plan:
     case_warmup_days: int = 0
     paid_overtime_yuan: float = 0.0  # a year, grid workers' overtime and on-call hours if paid
     extra: dict[str, Any] = field(default_factory=dict)
+    fit: str = Shape.MEASURED.value  # what the allocation read: measured points or concave fit
+    keep_today: bool = False  # no community below its posts today
+    reserve: int = 0  # posts kept back from the pool, as asked
 
     @property
     def met(self) -> int:
@@ -170,6 +174,31 @@ class Plan:
     @property
     def check_cap_hits(self) -> int:
         return sum(1 for c in self.checks.values() if c.cap_hit)
+
+    @property
+    def budget(self) -> Budget | None:
+        """One budget line for every staff type the plan plans, each at its yearly cost: the
+        posts, the purchased service hours and the funds buying no hours (the optimiser's), the
+        window clerks (at a post's cost, a clerk-year) and paid overtime and on-call hours."""
+        if self.result.budget is None:
+            return None
+        lines = []
+        b = self.scenario.budget
+        if self.clerks is not None and self.clerks.result.posts_total is not None:
+            lines.append(
+                budget_line(
+                    "window clerks",
+                    self.clerks.result.posts_total,
+                    "clerk-year",
+                    b.post_cost_yuan,
+                    float(self.clerks.result.posts_total),
+                )
+            )
+        if self.scenario.overtime.grid_paid:
+            hourly = b.post_cost_yuan / b.hours_per_post_year * self.scenario.overtime.pay_factor
+            hours = self.paid_overtime_yuan / hourly if hourly > 0 else 0.0
+            lines.append(budget_line("paid overtime and on-call hours", hours, "hour", hourly))
+        return self.result.budget.plus(*lines)
 
     @property
     def pool_enough(self) -> bool | None:
@@ -625,6 +654,9 @@ def make_plan(
         case_days=case_days,
         case_warmup_days=warm,
         paid_overtime_yuan=overtime_cost(scenario, checks),
+        fit=shape.value,
+        keep_today=keep_today,
+        reserve=reserve,
     )
 
 
