@@ -306,6 +306,16 @@ ReserveOption = Annotated[
         "--reserve", min=0, max=1_000_000, help="Posts kept back from the pool (default 0)."
     ),
 ]
+RepairOption = Annotated[
+    int,
+    typer.Option(
+        "--repair-rounds",
+        min=0,
+        max=8,
+        help="Rounds of repair after the check: communities below target measured again "
+        "around their allocation and the plan re-solved (0: none).",
+    ),
+]
 FairnessOption = Annotated[
     float | None,
     typer.Option(
@@ -838,6 +848,7 @@ def plan(
     fit: FitOption = FitChoice.measured,
     keep_today: KeepTodayOption = False,
     reserve: ReserveOption = 0,
+    repair_rounds: RepairOption = 3,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
@@ -873,6 +884,7 @@ def plan(
         fit=fit.value,
         keep_today=keep_today,
         reserve=reserve,
+        repair_rounds=repair_rounds,
     )
 
 

@@ -251,6 +251,18 @@ def allocation_truth(plan: Plan) -> dict[str, Any]:
             for u in r.unmet
         ],
         "notes": list(r.notes),
+        "first_check_met": plan.first_met,
+        "repair_rounds": [
+            {
+                "round": x.round,
+                "failing": list(x.failing),
+                "measure_seed": x.measure_seed,
+                "check_seed": x.check_seed,
+                "moved_posts": x.moved_posts,
+                "met": x.met,
+            }
+            for x in plan.repairs
+        ],
     }
     b = plan.budget
     if b is not None:

@@ -1218,6 +1218,27 @@ def plan_verdict(plan: Plan, lang: str = "zh") -> list[str]:
                 "within the 95% intervals",
             )
         )
+        if plan.repairs:
+            last = plan.repairs[-1]
+            stop = (
+                _t(lang, "再移动也无改进", "no move helps")
+                if last.moved_posts == 0
+                else _t(lang, "全部达标", "every check meets its target")
+                if last.met == n
+                else _t(lang, "轮数用完", "rounds used up")
+            )
+            lines.append(
+                _t(
+                    lang,
+                    f"  修正：首次检验{plan.first_met}个达标；{len(plan.repairs)}轮修正（未达标社区在其"
+                    f"配置附近重新测量，重新求解），结束原因：{stop}；上面的检验是最终检验，使用各轮均未用过的"
+                    "新随机数",
+                    f"  repair: the first check found {plan.first_met} of {n} meeting their "
+                    f"targets; {fmt.plural(len(plan.repairs), 'round', 'rounds')} (communities "
+                    f"below target measured again around their allocation, re-solved), stopped: "
+                    f"{stop}; the check above is the final one, on random numbers no round saw",
+                )
+            )
         week = [
             c.overtime_h_per_worker_week
             for c in checks

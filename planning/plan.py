@@ -88,6 +88,23 @@ def staffed_tasks(
     ]
 
 
+REPAIR_ROUNDS = 3  # repair rounds at most after the first check (streets.REPAIR_ROUNDS_MAX names)
+REPAIR_OFFSETS = (0.0, 1.0, 2.0)  # staff-equivalents above the allocation measured again
+
+
+@dataclass(frozen=True)
+class RepairRound:
+    """One round of the repair loop: who fell short, the seeds it used, what moved."""
+
+    round: int
+    measure_seed: int  # residents of the measurement around the failing allocations
+    check_seed: int | None  # residents of the round's check (None: nothing moved, no check)
+    failing: tuple[str, ...]  # communities whose lower bound fell short before the round
+    remeasured: tuple[str, ...]
+    moved_posts: int  # posts that changed community (sum of |change| / 2, rounded up)
+    met: int | None  # communities meeting their targets in the round's check
+
+
 @dataclass(frozen=True)
 class CommunityCheck:
     community_id: str
@@ -166,6 +183,8 @@ class Plan:
     fit: str = Shape.MEASURED.value  # what the allocation read: measured points or concave fit
     keep_today: bool = False  # no community below its posts today
     reserve: int = 0  # posts kept back from the pool, as asked
+    repairs: tuple[RepairRound, ...] = ()  # the repair loop's rounds, in order
+    first_met: int | None = None  # communities the first check found meeting their targets
 
     @property
     def met(self) -> int:
@@ -494,6 +513,84 @@ def overtime_cost(scenario: Scenario, checks: dict[str, CommunityCheck]) -> floa
 # --- the plan -------------------------------------------------------------------------------------
 
 
+def remeasure(
+    scenario: Scenario,
+    staff: dict[str, float],
+    purchased: dict[str, float],
+    communities: Iterable[str],
+    replications: int,
+    seed: int,
+    case_days: int,
+    case_warmup_days: int,
+    executor: Any = None,
+    offsets: tuple[float, ...] = REPAIR_OFFSETS,
+) -> dict[str, list[tuple[float, float, float, float]]]:
+    """``(staff, level, ci95, lower)`` of each of ``communities`` at its allocated staff plus each
+    offset, ``replications`` each, on ``seed``'s residents. Every community of a street is run at
+    its own staff plus the same offset (a street is simulated whole); only those asked for are
+    returned."""
+    executor = executor if executor is not None else Serial()
+    wanted = set(communities)
+    members = {c.id: c for c in scenario.communities()}
+    work = []
+    for street in scenario.streets():
+        if not any(c.id in wanted for c in street.communities):
+            continue
+        for k, offset in enumerate(offsets):
+            split = tuple(
+                (c.id, *grid_split(scenario, members[c.id], staff[c.id] + offset,
+                                   purchased.get(c.id)))
+                for c in street.communities
+            )  # fmt: skip
+            work += [
+                CurveTask(street.id, k, r, seed, case_days, case_warmup_days, split)
+                for r in range(replications)
+            ]
+    seen: dict[tuple[str, int], dict[int, dict[str, float]]] = {}
+    for _, k, r, metrics, _ in executor(scenario, work, None):
+        for community, m in metrics.items():
+            if community in wanted:
+                seen.setdefault((community, k), {})[r] = m
+    out: dict[str, list[tuple[float, float, float, float]]] = {}
+    for (community, k), rows in sorted(seen.items()):
+        level, half, lower = unit_interval(m["target_share"] for m in ordered(rows))
+        out.setdefault(community, []).append((staff[community] + offsets[k], level, half, lower))
+    return out
+
+
+def with_points(curve: Curve, points: Iterable[tuple[float, float, float, float]]) -> Curve:
+    """The curve with ``(staff, level, ci95, lower)`` points added; a point at a staffing the
+    curve already has replaces it (the new one is measured on more replications)."""
+    rows = {
+        round(float(s), 9): (float(v), float(h), float(lo))
+        for s, v, h, lo in zip(
+            curve.staff,
+            curve.level,
+            curve.ci95 if curve.ci95 is not None else np.zeros(len(curve)),
+            curve.lower,
+            strict=True,
+        )
+    }
+    for s, v, h, lo in points:
+        rows[round(float(s), 9)] = (float(v), float(h), float(lo))
+    staff = np.array(sorted(rows))
+    values = np.array([rows[x] for x in staff])
+    return Curve(staff, values[:, 0], values[:, 1], np.minimum(values[:, 2], values[:, 0]))
+
+
+def moved_posts(before: Result, after: Result) -> int:
+    """Posts that changed community between two allocations, and a yuan of funds moved counts
+    as a move too (half the sum of the absolute changes, rounded up)."""
+    a = before.by_id()
+    changed = 0
+    funds = 0.0
+    for b in after.allocation or ():
+        old = a.get(b.community_id)
+        changed += abs(b.posts - (old.posts if old else 0))
+        funds += abs(b.funds_yuan - (old.funds_yuan if old else 0.0))
+    return (changed + 1) // 2 + (1 if funds > 0.5 and changed == 0 else 0)
+
+
 def aimed_curves(
     raw: dict[str, Curve], measured: MeasuredCurves | None = None
 ) -> dict[str, Curve]:
@@ -545,6 +642,7 @@ def make_plan(
     fit: Shape | str = Shape.MEASURED,
     keep_today: bool = False,
     reserve: int = 0,
+    repair_rounds: int = REPAIR_ROUNDS,
 ) -> Plan:
     """Curves (measured unless given), allocation with sensitivity, and the simulated check, on
     the scenario's case horizon and warm-up unless told otherwise. ``on_phase("solving")``, when
@@ -553,7 +651,16 @@ def make_plan(
     The allocation is exact on the measured points made monotone without lifting any, aimed at
     their lower 95% bounds (what the check judges); ``fit="concave"`` allocates on the concave
     fit instead, and the result says how far it lifted points. ``keep_today`` keeps every
-    community at or above its posts today; ``reserve`` posts are kept out of the pool."""
+    community at or above its posts today; ``reserve`` posts are kept out of the pool.
+
+    **Repair.** After the check, every community whose lower bound falls short is measured again
+    around its allocation (:func:`remeasure`: more replications at its staffing and one and two
+    staff-equivalents above, on residents of the round's own seed), the new points replace or
+    join its curve (:func:`with_points`), and the allocation is solved again, which moves posts
+    from communities with slack or from the pool; the re-solved allocation is checked on the
+    round's check seed. Rounds stop when every check meets its target, when the re-solved
+    allocation moves no post (no move helps), or after ``repair_rounds``. After any round the
+    final check runs on ``final-check`` residents that no round saw."""
     began = time.perf_counter()
     mode = Mode(mode)
     seed = scenario.simulation.seed if seed is None else seed
@@ -578,43 +685,41 @@ def make_plan(
     aimed = aimed_curves(raw, measured)
     fitted = promised_curves(aimed, shape)
     target = scenario.targets.grid.share
-    problem = problem_from_scenario(
-        scenario,
-        aimed,
-        target=target,
-        fairness=fairness,
-        shape=shape.value,
-        keep_today=keep_today,
-        posts_reserve=reserve,
-    )
-    if on_phase is not None:
-        on_phase("solving")
-    result = solve(problem, mode, solver=solver)
-    sensitivity = analyse(problem, mode, solver=solver) if with_sensitivity else None
-    checks: dict[str, CommunityCheck] = {}
-    # fresh residents for the check, independent of the curves' and still reproducible
-    check_seed = derived_seed(seed, "check")
-    if result.allocation is not None and check_replications > 0:
-        staff = {a.community_id: a.staff_equivalents for a in result.allocation}
-        targets = {a.community_id: a.target for a in result.allocation}
-        spy = staff_per_yuan(
-            scenario.budget.purchase_share,
-            scenario.budget.hour_price_yuan,
-            scenario.budget.hours_per_post_year,
+
+    def allocate(given: dict[str, Curve]) -> tuple[Any, Result]:
+        problem = problem_from_scenario(
+            scenario,
+            given,
+            target=target,
+            fairness=fairness,
+            shape=shape.value,
+            keep_today=keep_today,
+            posts_reserve=reserve,
         )
-        bought = {a.community_id: a.funds_yuan * spy for a in result.allocation}
+        return problem, solve(problem, mode, solver=solver)
+
+    spy = staff_per_yuan(
+        scenario.budget.purchase_share,
+        scenario.budget.hour_price_yuan,
+        scenario.budget.hours_per_post_year,
+    )
+
+    def check(r: Result, promised: dict[str, Curve], at: int) -> dict[str, CommunityCheck]:
+        staff = {a.community_id: a.staff_equivalents for a in r.allocation or ()}
+        targets = {a.community_id: a.target for a in r.allocation or ()}
+        bought = {a.community_id: a.funds_yuan * spy for a in r.allocation or ()}
         curve_ci = {
-            k: float(np.interp(staff[k], raw[k].staff, ci))
+            k: float(np.interp(staff[k], aimed[k].staff, ci))
             for k in staff
-            if (ci := raw[k].ci95) is not None
+            if (ci := aimed[k].ci95) is not None
         }
-        checks = check_allocation(
+        return check_allocation(
             scenario,
             staff,
-            fitted,
+            promised,
             targets,
             check_replications,
-            check_seed,
+            at,
             case_days,
             warm,
             executor,
@@ -623,6 +728,54 @@ def make_plan(
             bought,
             cap,
         )
+
+    if on_phase is not None:
+        on_phase("solving")
+    problem, result = allocate(aimed)
+    checks: dict[str, CommunityCheck] = {}
+    rounds: list[RepairRound] = []
+    # fresh residents for the check, independent of the curves' and still reproducible
+    check_seed = derived_seed(seed, "check")
+    first_met: int | None = None
+    if result.allocation is not None and check_replications > 0:
+        checks = check(result, fitted, check_seed)
+        first_met = sum(c.target_met for c in checks.values())
+        for r in range(1, repair_rounds + 1):
+            failing = tuple(k for k, c in checks.items() if not c.target_met)
+            if not failing:
+                break
+            measure_seed = derived_seed(seed, f"repair-measure-{r}")
+            staff = {a.community_id: a.staff_equivalents for a in result.allocation or ()}
+            bought = {a.community_id: a.funds_yuan * spy for a in result.allocation or ()}
+            reps = min(max(cap, check_replications), max(4, 2 * check_replications))
+            points = remeasure(
+                scenario, staff, bought, failing, reps, measure_seed, case_days, warm, executor
+            )
+            aimed = {
+                k: with_points(c, points[k]) if k in points else c for k, c in aimed.items()
+            }
+            fitted = promised_curves(aimed, shape)
+            problem, resolved = allocate(aimed)
+            moved = moved_posts(result, resolved)
+            if resolved.allocation is None or moved == 0:
+                rounds.append(
+                    RepairRound(r, measure_seed, None, failing, tuple(sorted(points)), 0, None)
+                )
+                if resolved.allocation is not None:
+                    result = resolved  # the same posts, read off the curves measured again
+                break
+            result = resolved
+            round_seed = derived_seed(seed, f"repair-check-{r}")
+            checks = check(result, fitted, round_seed)
+            met = sum(c.target_met for c in checks.values())
+            rounds.append(
+                RepairRound(r, measure_seed, round_seed, failing, tuple(sorted(points)), moved, met)
+            )
+        if rounds:
+            # the final word on fresh residents no round saw
+            check_seed = derived_seed(seed, "final-check")
+            checks = check(result, fitted, check_seed)
+    sensitivity = analyse(problem, mode, solver=solver) if with_sensitivity else None
     clerks = None
     if with_clerks and curves is None and clerk_qualifies(scenario):
         clerks = plan_clerks(
@@ -657,6 +810,8 @@ def make_plan(
         fit=shape.value,
         keep_today=keep_today,
         reserve=reserve,
+        repairs=tuple(rounds),
+        first_met=first_met,
     )
 
 
@@ -666,6 +821,7 @@ __all__ = [
     "Elasticity",
     "Norms",
     "Plan",
+    "RepairRound",
     "check_allocation",
     "load_elasticities",
     "load_posts",
