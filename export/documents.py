@@ -131,6 +131,12 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "status": plan.clerks.result.status.value,
             "objective": plan.clerks.result.objective,
             "binding_constraints": list(plan.clerks.result.binding or ()),
+            "mode": plan.clerks.mode.value,
+            "clerks_needed": plan.clerks.needed,
+            "engine_repair_rounds": plan.clerks.rounds,
+            "streets_met": plan.clerks.met,
+            "met_rule": "lower 95% bound of the window level >= target (engine, shifts and "
+            "return visits, fresh random numbers)",
             "streets": window_rows(plan),
         }
     document["checks"] = [

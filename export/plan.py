@@ -113,6 +113,12 @@ WINDOW_COLUMNS = (
     "service_level_ci95",
     "target",
     "target_met",
+    # added by the allocation-truth issue: the bound the check judges, and today's level by the
+    # engine (shifts and return visits included), so that today and the plan compare
+    "service_level_lower95",
+    "service_level_today",
+    "service_level_today_lower95",
+    "not_below_today",
 )
 WINDOW_ZH = (
     "街道编号",
@@ -126,6 +132,10 @@ WINDOW_ZH = (
     "达标率95%置信半宽",
     "目标",
     "是否达标",
+    "达标率95%下限",
+    "现有达标率",
+    "现有达标率95%下限",
+    "不低于现状",
 )
 CURVE_COLUMNS = (
     "community_id",
@@ -249,6 +259,10 @@ def window_rows(plan: Plan) -> list[dict[str, Any]]:
                     "service_level_ci95": _round(check.ci95) if check else None,
                     "target": check.target if check else None,
                     "target_met": check.target_met if check else None,
+                    "service_level_lower95": _round(check.lower) if check else None,
+                    "service_level_today": _round(check.level_today) if check else None,
+                    "service_level_today_lower95": _round(check.lower_today) if check else None,
+                    "not_below_today": check.not_below_today if check else None,
                 }
             )
     return rows

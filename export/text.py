@@ -971,27 +971,39 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
         more = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) > row["clerks_current"])
         fewer = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) < row["clerks_current"])
         same = len(rows_w) - more - fewer
-        needed = c.result.posts_total or 0
-        change = needed - c.pool
+        planned = c.result.posts_total or 0
+        change = planned - c.pool
+        n = len(c.checks)
         if c.checks:
             met = sum(ch.target_met for ch in c.checks.values())
+            kept = sum(bool(ch.not_below_today) for ch in c.checks.values())
+            met_today = sum(bool(ch.met_today) for ch in c.checks.values())
             checked = _t(
                 lang,
-                f"模拟检验：{len(c.checks)}个街道中{met}个达到窗口目标",
-                f"checked: {met} of {len(c.checks)} streets meet the window target",
+                f"模拟检验（新的随机数，含高峰班次与复访）：{n}个街道中{met}个按95%下限达到窗口目标"
+                f"（现状{met_today}个），{kept}个不低于现状",
+                f"checked (fresh random numbers, shifts and return visits): {met} of {n} streets "
+                f"meet the window target on the lower 95% bound ({met_today} today), {kept} of "
+                f"{n} not below their level today",
             )
         else:
             checked = _t(lang, "未经模拟检验", "not checked by simulation")
+        need = (
+            _t(lang, f"达到全部窗口目标需要{fmt.count(c.needed)}名", f"the targets need "
+               f"{fmt.count(c.needed)}")
+            if c.needed is not None
+            else _t(lang, "达到全部窗口目标所需人数未能求得", "what the targets need is unknown")
+        )  # fmt: skip
         lines.append(
             _t(
                 lang,
-                f"  窗口人员（一窗通办）：需要{fmt.count(needed)}名，现有{fmt.count(c.pool)}名"
-                f"（{fmt.count(change, sign=True)}）；{more}个街道增加，{fewer}个减少，"
-                f"{same}个不变；{checked}（windows.csv）",
-                f"  window clerks (一窗通办): {fmt.count(needed)} needed, "
-                f"{fmt.count(c.pool)} today ({fmt.count(change, sign=True)}); more at "
+                f"  窗口人员（一窗通办）：方案{fmt.count(planned)}名，现有{fmt.count(c.pool)}名"
+                f"（{fmt.count(change, sign=True)}）；{need}；{more}个街道增加，{fewer}个减少，"
+                f"{same}个不变；引擎修正{c.rounds}轮；{checked}（windows.csv）",
+                f"  window clerks (一窗通办): {fmt.count(planned)} planned, "
+                f"{fmt.count(c.pool)} today ({fmt.count(change, sign=True)}); {need}; more at "
                 f"{fmt.plural(more, 'street', 'streets')}, fewer at {fewer}, the same at {same}; "
-                f"{checked} (windows.csv)",
+                f"{c.rounds} engine repair rounds; {checked} (windows.csv)",
             )
         )
     rows = []

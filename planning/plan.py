@@ -780,6 +780,7 @@ def make_plan(
     if with_clerks and curves is None and clerk_qualifies(scenario):
         clerks = plan_clerks(
             scenario,
+            mode=mode,
             check_replications=check_replications,
             seed=seed,
             solver=solver,
