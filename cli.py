@@ -316,6 +316,16 @@ RepairOption = Annotated[
         "around their allocation and the plan re-solved (0: none).",
     ),
 ]
+FundFloorOption = Annotated[
+    float,
+    typer.Option(
+        "--fund-floor-share",
+        min=0.0,
+        max=1.0,
+        help="Each community's fund floor as a share of its standard funds (default 1); below 1 "
+        "the rest of the fund pool can move between communities.",
+    ),
+]
 FairnessOption = Annotated[
     float | None,
     typer.Option(
@@ -849,6 +859,7 @@ def plan(
     keep_today: KeepTodayOption = False,
     reserve: ReserveOption = 0,
     repair_rounds: RepairOption = 3,
+    fund_floor_share: FundFloorOption = 1.0,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
@@ -885,6 +896,7 @@ def plan(
         keep_today=keep_today,
         reserve=reserve,
         repair_rounds=repair_rounds,
+        fund_floor_share=fund_floor_share,
     )
 
 

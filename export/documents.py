@@ -135,6 +135,9 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "clerks_needed": plan.clerks.needed,
             "engine_repair_rounds": plan.clerks.rounds,
             "streets_met": plan.clerks.met,
+            "streets_cannot_meet": list(plan.clerks.cannot_meet),
+            "converged": plan.clerks.converged,
+            "check_replications": plan.clerks.check_replications,
             "met_rule": "lower 95% bound of the window level >= target (engine, shifts and "
             "return visits, fresh random numbers)",
             "streets": window_rows(plan),

@@ -1006,6 +1006,17 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
                 f"{c.rounds} engine repair rounds; {checked} (windows.csv)",
             )
         )
+        if c.cannot_meet:
+            names = ", ".join(c.cannot_meet[:5]) + (", ..." if len(c.cannot_meet) > 5 else "")
+            lines.append(
+                _t(
+                    lang,
+                    f"  窗口目标无法达到（增加人员后95%下限仍低于目标，未达标并非排队所致）：{names}",
+                    f"  window target out of reach at {names}: the lower 95% bound stays below the "
+                    "target however many clerks the curve was measured at (the misses are not "
+                    "queueing: returns, closures or a bad day more clerks do not mend)",
+                )
+            )
     rows = []
     for row in allocation_rows(plan):
         proposed = row["posts_proposed"]

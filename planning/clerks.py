@@ -49,7 +49,7 @@ from jiedao.sim.streams import derived_seed
 
 MAX_EXTRA = 6
 MAX_CLERKS = 400  # per street: the screening stops growing its curve here
-REPAIR_ROUNDS = 4
+REPAIR_ROUNDS = 6
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,9 @@ class ClerkPlan:
     mode: Mode = Mode.SHORTFALL
     today: dict[str, tuple[float, float, float]] = dataclasses.field(default_factory=dict)
     rounds: int = 0  # engine repairs of the fast path's answer
+    converged: bool = True  # every proposed level is one the engine measured
+    check_replications: int = 0  # of the final check, after any added where undecided
+    cannot_meet: tuple[str, ...] = ()  # streets whose measured curve never reaches the target
     needed: int | None = None  # the least clerks meeting every street's target (cost mode)
 
     @property
@@ -188,6 +191,7 @@ def plan_clerks(
     pool: int | None = None,
     solver: str = "HiGHS",
     executor: Any = None,
+    max_replications: int | None = None,
 ) -> ClerkPlan:
     """Clerks per street (see the module docstring): screened, repaired by the engine, checked."""
     from jiedao.planning.plan import with_points  # the plan's own point merge
@@ -214,6 +218,11 @@ def plan_clerks(
             out[s.id] = with_points(screened[s.id], points) if points else screened[s.id]
         return out
 
+    def reachable(curve: Curve) -> float:
+        """The target, or the best lower bound the street's curve shows where it never reaches
+        it (the street is then named as one that cannot meet it)."""
+        return float(min(target, curve.bound().level.max()))
+
     def solve_on(curves: dict[str, Curve]) -> Result:
         specs = []
         for s in streets:
@@ -226,19 +235,22 @@ def plan_clerks(
                 CommunitySpec(
                     id=s.id,
                     curve=curves[s.id],
-                    target=target,
+                    target=target if mode is Mode.SHORTFALL else max(1e-6, reachable(curves[s.id])),
                     weight=float(s.households),
                     posts_floor=max(1, floor),
                     nonserving_posts=0,
                     posts_today=s.windows,
                 )
             )
+        # the clerks the targets do not need go back where they are today: a rule that does not
+        # move with the curves, so the engine's repair settles
         problem = Problem(
             communities=tuple(specs),
             posts_pool=total if mode is Mode.SHORTFALL else None,
             fund_pool_yuan=None,
             post_cost_yuan=scenario.budget.post_cost_yuan,
             post_label="window clerks",
+            spread={s.id: float(s.windows) for s in streets},
         )
         return solve(problem, mode, solver=solver)
 
@@ -257,12 +269,24 @@ def plan_clerks(
         curves = curves_now()
         result = solve_on(curves)
     checks: dict[str, StreetCheck] = {}
+    n = 0
     if result.allocation is not None and check_replications > 0:
         proposed = {a.community_id: a.posts for a in result.allocation}
-        # fresh seeds: residents neither the screening nor the repair saw
-        checked = engine_levels(
-            scenario, proposed, check_replications, derived_seed(seed, "clerk-check"), executor
-        )
+        # fresh seeds: residents neither the screening nor the repair saw; replications are
+        # added (doubled, up to ``max_replications``) while a street's interval holds its target
+        check_seed = derived_seed(seed, "clerk-check")
+        n = check_replications
+        cap = max(n, scenario.simulation.max_replications if max_replications is None
+                  else max_replications)  # fmt: skip
+        while True:
+            checked = engine_levels(scenario, proposed, n, check_seed, executor)
+            undecided = any(
+                half > 0 and mean - half < target <= mean + half
+                for mean, half, _ in checked.values()
+            )
+            if not undecided or n >= cap:
+                break
+            n = min(cap, 2 * n)
         for s in streets:
             mean, half, lower = checked[s.id]
             t_mean, _, t_lower = today[s.id]
@@ -283,6 +307,7 @@ def plan_clerks(
                 met_today=met_today,
                 not_below_today=bool(met or (not met_today and lower >= t_lower - 1e-9)),
             )
+    cannot = tuple(s.id for s in streets if reachable(curves[s.id]) < target - 1e-12)
     needed = result.posts_total if mode is Mode.COST else None
     if mode is Mode.SHORTFALL:
         try:  # what the targets need, read off the same curves
@@ -292,7 +317,7 @@ def plan_clerks(
                         CommunitySpec(
                             id=s.id,
                             curve=curves[s.id],
-                            target=target,
+                            target=max(1e-6, reachable(curves[s.id])),
                             weight=float(s.households),
                             posts_floor=1,
                             nonserving_posts=0,
@@ -316,6 +341,11 @@ def plan_clerks(
         today=today,
         rounds=rounds,
         needed=needed,
+        converged=all(
+            a.posts in seen[a.community_id] for a in result.allocation or ()
+        ),
+        check_replications=n if checks else 0,
+        cannot_meet=cannot,
     )
 
 

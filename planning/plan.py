@@ -643,6 +643,7 @@ def make_plan(
     keep_today: bool = False,
     reserve: int = 0,
     repair_rounds: int = REPAIR_ROUNDS,
+    fund_floor_share: float = 1.0,
 ) -> Plan:
     """Curves (measured unless given), allocation with sensitivity, and the simulated check, on
     the scenario's case horizon and warm-up unless told otherwise. ``on_phase("solving")``, when
@@ -660,7 +661,11 @@ def make_plan(
     from communities with slack or from the pool; the re-solved allocation is checked on the
     round's check seed. Rounds stop when every check meets its target, when the re-solved
     allocation moves no post (no move helps), or after ``repair_rounds``. After any round the
-    final check runs on ``final-check`` residents that no round saw."""
+    final check runs on ``final-check`` residents that no round saw.
+
+    ``fund_floor_share`` sets the fund floors apart from the fund pool: each community's floor is
+    that share of its standard funds, so the rest of the pool can move where policy allows (1: the
+    floors are the standards; with Liaoyuan's pool equal to their sum, funds cannot move)."""
     began = time.perf_counter()
     mode = Mode(mode)
     seed = scenario.simulation.seed if seed is None else seed
@@ -695,6 +700,7 @@ def make_plan(
             shape=shape.value,
             keep_today=keep_today,
             posts_reserve=reserve,
+            fund_floor_share=fund_floor_share,
         )
         return problem, solve(problem, mode, solver=solver)
 
@@ -781,6 +787,7 @@ def make_plan(
         clerks = plan_clerks(
             scenario,
             mode=mode,
+            max_replications=cap,
             check_replications=check_replications,
             seed=seed,
             solver=solver,

@@ -206,3 +206,26 @@ def test_repair_until_the_check_agrees_with_fresh_seeds_for_the_final_check() ->
     assert plan.check_seed == derived_seed(7, "final-check")
     assert plan.check_seed not in earlier
     assert len(earlier) == 2 + sum(1 + (r.check_seed is not None) for r in plan.repairs)
+
+
+def test_fund_floors_set_apart_from_the_pool_let_funds_move() -> None:
+    city = load(MINIMAL, ["budget.posts_pool=12", "budget.fund_pool_yuan=500000"])
+    standards = {"urban": 200_000.0, "town": 100_000.0}
+    fixed = plan_of(city)
+    assert fixed.result.fund_value.movable_yuan == 0  # the pool equals the floors
+    moving = plan_of(city, fund_floor_share=0.5)
+    value = moving.result.fund_value
+    assert value.movable_yuan == pytest.approx(250_000)  # 500,000 less half the standards
+    # a staff-equivalent bought with funds: ¥60 x 1,750 h / 30% = ¥350,000, beside a post's cost
+    assert value.yuan_per_staff_equivalent == pytest.approx(60 * 1750 / 0.3)
+    assert value.post_cost_yuan == city.budget.post_cost_yuan
+    kinds = {c.id: c.type for c in city.communities()}
+    for a in moving.result.allocation:
+        assert a.funds_yuan >= 0.5 * standards[kinds[a.community_id]] - 1e-6
+    assert moving.result.funds_total_yuan <= 500_000 + 1e-6
+    assert moving.result.objective <= fixed.result.objective + 1e-9  # more freedom, never worse
+    lines = moving.budget.lines
+    assert moving.budget.total_yuan == pytest.approx(sum(x.yuan for x in lines))
+    assert moving.budget.total_yuan == pytest.approx(
+        moving.result.posts_total * city.budget.post_cost_yuan + moving.result.funds_total_yuan
+    )
