@@ -980,8 +980,8 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
             met_today = sum(bool(ch.met_today) for ch in c.checks.values())
             checked = _t(
                 lang,
-                f"模拟检验（新的随机数，含高峰班次与复访）：{n}个街道中{met}个按95%下限达到窗口目标"
-                f"（现状{met_today}个），{kept}个不低于现状",
+                f"模拟检验（新的随机数，含高峰班次与复访）：{n}个街道中{met}个按95%下限"
+                f"达到窗口目标（现状{met_today}个），{kept}个不低于现状",
                 f"checked (fresh random numbers, shifts and return visits): {met} of {n} streets "
                 f"meet the window target on the lower 95% bound ({met_today} today), {kept} of "
                 f"{n} not below their level today",
@@ -1011,7 +1011,8 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
             lines.append(
                 _t(
                     lang,
-                    f"  窗口目标无法达到（增加人员后95%下限仍低于目标，未达标并非排队所致）：{names}",
+                    "  窗口目标无法达到（增加人员后95%下限仍低于目标，未达标并非排队所致）："
+                    f"{names}",
                     f"  window target out of reach at {names}: the lower 95% bound stays below the "
                     "target however many clerks the curve was measured at (the misses are not "
                     "queueing: returns, closures or a bad day more clerks do not mend)",
@@ -1147,8 +1148,8 @@ def budget_lines(plan: Plan, lang: str = "zh") -> list[str]:
         out.append(
             _t(
                 lang,
-                f"  一元经费购买{fmt.number(v.hours_per_yuan * 1000, 2)}小时/千元；经费购买的一个人员当量"
-                f"{per}，一个社工岗{post}；{nothing}的经费不购买模型计入的服务；可在社区间调配的经费"
+                f"  一元经费购买{fmt.number(v.hours_per_yuan * 1000, 2)}小时/千元；"
+                f"经费购买的一个人员当量{per}，一个社工岗{post}；{nothing}的经费不购买模型计入的服务；可在社区间调配的经费"
                 f"{movable}",
                 f"  a yuan of fund buys {fmt.number(v.hours_per_yuan * 1000, 2)} h per ¥1,000; a "
                 f"staff-equivalent bought with funds costs {per}, a post {post}; {nothing} of the "
@@ -1253,9 +1254,9 @@ def plan_verdict(plan: Plan, lang: str = "zh") -> list[str]:
             lines.append(
                 _t(
                     lang,
-                    f"  修正：首次检验{plan.first_met}个达标；{len(plan.repairs)}轮修正（未达标社区在其"
-                    f"配置附近重新测量，重新求解），结束原因：{stop}；上面的检验是最终检验，使用各轮均未用过的"
-                    "新随机数",
+                    f"  修正：首次检验{plan.first_met}个达标；{len(plan.repairs)}轮修正"
+                    f"（未达标社区在其配置附近重新测量，重新求解），结束原因：{stop}；"
+                    "上面的检验是最终检验，使用各轮均未用过的新随机数",
                     f"  repair: the first check found {plan.first_met} of {n} meeting their "
                     f"targets; {fmt.plural(len(plan.repairs), 'round', 'rounds')} (communities "
                     f"below target measured again around their allocation, re-solved), stopped: "
