@@ -23,7 +23,7 @@ lower 95% bound of that share is at or above ``targets.window.share``, as the gr
    solved again on the new points, until every proposed level is one the engine measured (the
    engine repairs the fast path's answer), at most ``REPAIR_ROUNDS`` times.
 4. **Check.** The chosen clerks on the engine once more, on ``clerk-check`` residents that no step
-   saw. A planned street keeps its shifts' extra clerks over its base (a shift of 5 on a base of 3
+   saw, and today's clerks on the same residents (so "not below today" is a paired comparison). A planned street keeps its shifts' extra clerks over its base (a shift of 5 on a base of 3
    becomes 6 on a base of 4).
 
 On steady round-the-clock demand with exponential service the screening is the M/M/c queue, so
@@ -63,7 +63,8 @@ class StreetCheck:
     target: float
     target_met: bool  # lower 95% bound >= target
     lower: float = math.nan
-    level_today: float = math.nan  # the engine's level at today's clerks, shifts and returns
+    # the engine's level at today's clerks, shifts and returns, on the check's own residents
+    level_today: float = math.nan
     lower_today: float = math.nan
     met_today: bool | None = None
     not_below_today: bool | None = None  # meets the target, or at least today's lower bound
@@ -287,9 +288,15 @@ def plan_clerks(
             if not undecided or n >= cap:
                 break
             n = min(cap, 2 * n)
+        # today's clerks on the same residents: "not below today" is a paired comparison
+        paired = (
+            checked
+            if proposed == today_clerks
+            else engine_levels(scenario, today_clerks, n, check_seed, executor)
+        )
         for s in streets:
             mean, half, lower = checked[s.id]
-            t_mean, _, t_lower = today[s.id]
+            t_mean, _, t_lower = paired[s.id]
             met = bool(lower >= target - 1e-12)
             met_today = bool(t_lower >= target - 1e-12)
             checks[s.id] = StreetCheck(
