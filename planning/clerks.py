@@ -23,7 +23,8 @@ lower 95% bound of that share is at or above ``targets.window.share``, as the gr
    solved again on the new points, until every proposed level is one the engine measured (the
    engine repairs the fast path's answer), at most ``REPAIR_ROUNDS`` times.
 4. **Check.** The chosen clerks on the engine once more, on ``clerk-check`` residents that no step
-   saw, and today's clerks on the same residents (so "not below today" is a paired comparison). A planned street keeps its shifts' extra clerks over its base (a shift of 5 on a base of 3
+   saw, and today's clerks on the same residents (so "not below today" is a paired comparison).
+   A planned street keeps its shifts' extra clerks over its base (a shift of 5 on a base of 3
    becomes 6 on a base of 4).
 
 On steady round-the-clock demand with exponential service the screening is the M/M/c queue, so

@@ -32,7 +32,13 @@ from typing import Any
 import numpy as np
 
 from jiedao.optimize.curves import Curve, fit_concave
-from jiedao.optimize.model import Mode, Shape, problem_from_scenario, staff_per_yuan
+from jiedao.optimize.model import (
+    InfeasibleError,
+    Mode,
+    Shape,
+    problem_from_scenario,
+    staff_per_yuan,
+)
 from jiedao.optimize.report import Budget, budget_line
 from jiedao.optimize.sensitivity import Sensitivity, analyse
 from jiedao.optimize.solve import Result, solve
@@ -757,11 +763,19 @@ def make_plan(
             points = remeasure(
                 scenario, staff, bought, failing, reps, measure_seed, case_days, warm, executor
             )
+            before = aimed
             aimed = {
                 k: with_points(c, points[k]) if k in points else c for k, c in aimed.items()
             }
+            try:
+                again, resolved = allocate(aimed)
+            except InfeasibleError:  # the points measured again put a target out of reach
+                rounds.append(RepairRound(r, measure_seed, None, failing, tuple(sorted(points)), 0,
+                                          None))  # fmt: skip
+                aimed = before
+                break
+            problem = again
             fitted = promised_curves(aimed, shape)
-            problem, resolved = allocate(aimed)
             moved = moved_posts(result, resolved)
             if resolved.allocation is None or moved == 0:
                 rounds.append(

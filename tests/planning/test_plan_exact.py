@@ -229,3 +229,39 @@ def test_fund_floors_set_apart_from_the_pool_let_funds_move() -> None:
     assert moving.budget.total_yuan == pytest.approx(
         moving.result.posts_total * city.budget.post_cost_yuan + moving.result.funds_total_yuan
     )
+
+
+def test_cli_allocate_names_cuts_and_keep_today_avoids_them(tmp_path) -> None:
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from jiedao.cli import app
+    from jiedao.export.plan import CURVE_COLUMNS
+
+    path = tmp_path / "curves.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CURVE_COLUMNS[:5])
+        for k, levels in LEVELS.items():
+            for staff, level in zip(STAFF, levels, strict=True):
+                writer.writerow([k, "grid", staff, level, HALF])
+    runner = CliRunner()
+    base = ["allocate", MINIMAL, "--curves", str(path), "-q", "--lang", "en",
+            "--set", "budget.posts_pool=13", "--set", "budget.purchase_share=0"]  # fmt: skip
+    cut = runner.invoke(app, base)
+    assert cut.exit_code == 0, cut.output
+    assert "cuts at 3 communities (17 posts" in cut.stdout and " cut " in cut.stdout
+    # 13 posts x ¥50,000 + the standard funds 200,000 + 200,000 + 100,000
+    assert "budget a year: ¥1,150,000 (115万元)" in cut.stdout
+    kept = runner.invoke(app, [*base, "--set", "budget.posts_pool=32", "--keep-today", "--json", "-"])
+    assert kept.exit_code == 0, kept.output
+    document = json.loads(kept.stdout)
+    assert document["cuts"] == [] and document["keep_today"] is True
+    assert document["posts_total"] == 32 and document["posts_today"] == 30
+    rows = document["allocation"]
+    assert all(r["posts_change"] >= 0 and r["cut"] is False for r in rows)
+    assert document["budget"]["total_yuan"] == pytest.approx(
+        sum(line["yuan"] for line in document["budget"]["lines"])
+    )
