@@ -255,7 +255,8 @@ def test_cli_allocate_names_cuts_and_keep_today_avoids_them(tmp_path) -> None:
     assert "cuts at 3 communities (17 posts" in cut.stdout and " cut " in cut.stdout
     # 13 posts x ¥50,000 + the standard funds 200,000 + 200,000 + 100,000
     assert "budget a year: ¥1,150,000 (115万元)" in cut.stdout
-    kept = runner.invoke(app, [*base, "--set", "budget.posts_pool=32", "--keep-today", "--json", "-"])
+    more = ["--set", "budget.posts_pool=32", "--keep-today", "--json", "-"]
+    kept = runner.invoke(app, [*base, *more])
     assert kept.exit_code == 0, kept.output
     document = json.loads(kept.stdout)
     assert document["cuts"] == [] and document["keep_today"] is True
