@@ -24,6 +24,9 @@ lower 95% bound of that share is at or above ``targets.window.share``, as the gr
    engine repairs the fast path's answer), at most ``REPAIR_ROUNDS`` times.
 4. **Check.** The chosen clerks on the engine once more, on ``clerk-check`` residents that no step
    saw, and today's clerks on the same residents (so "not below today" is a paired comparison).
+   Where a street falls short (cost mode: below the target; shortfall mode: below today), the
+   check's points join its curve and the clerks are solved again; if they move, the last check
+   runs on ``clerk-final-check`` residents that nothing before saw.
    A planned street keeps its shifts' extra clerks over its base (a shift of 5 on a base of 3
    becomes 6 on a base of 4).
 
@@ -270,16 +273,15 @@ def plan_clerks(
             seen[k][c] = measured[k]
         curves = curves_now()
         result = solve_on(curves)
-    checks: dict[str, StreetCheck] = {}
-    n = 0
-    if result.allocation is not None and check_replications > 0:
-        proposed = {a.community_id: a.posts for a in result.allocation}
-        # fresh seeds: residents neither the screening nor the repair saw; replications are
-        # added (doubled, up to ``max_replications``) while a street's interval holds its target
-        check_seed = derived_seed(seed, "clerk-check")
+    cap = max(check_replications, scenario.simulation.max_replications if max_replications
+              is None else max_replications)  # fmt: skip
+
+    def check_on(proposed: dict[str, int], purpose: str) -> tuple[dict[str, StreetCheck], int]:
+        """The engine at ``proposed`` on ``purpose``'s residents, replications doubled up to the
+        cap while a street's interval holds its target, and today's clerks on the same
+        residents (so "not below today" is a paired comparison)."""
+        check_seed = derived_seed(seed, purpose)
         n = check_replications
-        cap = max(n, scenario.simulation.max_replications if max_replications is None
-                  else max_replications)  # fmt: skip
         while True:
             checked = engine_levels(scenario, proposed, n, check_seed, executor)
             undecided = any(
@@ -289,18 +291,18 @@ def plan_clerks(
             if not undecided or n >= cap:
                 break
             n = min(cap, 2 * n)
-        # today's clerks on the same residents: "not below today" is a paired comparison
         paired = (
             checked
             if proposed == today_clerks
             else engine_levels(scenario, today_clerks, n, check_seed, executor)
         )
+        out = {}
         for s in streets:
             mean, half, lower = checked[s.id]
             t_mean, _, t_lower = paired[s.id]
             met = bool(lower >= target - 1e-12)
             met_today = bool(t_lower >= target - 1e-12)
-            checks[s.id] = StreetCheck(
+            out[s.id] = StreetCheck(
                 street_id=s.id,
                 clerks_current=s.windows,
                 clerks_proposed=proposed[s.id],
@@ -315,6 +317,31 @@ def plan_clerks(
                 met_today=met_today,
                 not_below_today=bool(met or (not met_today and lower >= t_lower - 1e-9)),
             )
+        return out, n
+
+    checks: dict[str, StreetCheck] = {}
+    n = 0
+    if result.allocation is not None and check_replications > 0:
+        proposed = {a.community_id: a.posts for a in result.allocation}
+        # fresh seeds: residents neither the screening nor the repair saw
+        checks, n = check_on(proposed, "clerk-check")
+        short = [
+            k
+            for k, c in checks.items()
+            if not (c.target_met if mode is Mode.COST else c.not_below_today)
+        ]
+        if short:
+            # the check's points (more replications) join the curves of the streets it found
+            # short; if the re-solved clerks differ, the last word is on residents none saw
+            for k in short:
+                c = checks[k]
+                seen[k][c.clerks_proposed] = (c.level, c.ci95, c.lower)
+            curves = curves_now()
+            again = solve_on(curves)
+            moved = {a.community_id: a.posts for a in again.allocation or ()}
+            if again.allocation is not None and moved != proposed:
+                result, rounds = again, rounds + 1
+                checks, n = check_on(moved, "clerk-final-check")
     cannot = tuple(s.id for s in streets if reachable(curves[s.id]) < target - 1e-12)
     needed = result.posts_total if mode is Mode.COST else None
     if mode is Mode.SHORTFALL:

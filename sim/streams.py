@@ -53,6 +53,7 @@ PURPOSES = (
     *(f"repair-check-{r}" for r in range(1, REPAIR_ROUNDS_MAX + 1)),
     "final-check",
     "clerk-measure",
+    "clerk-final-check",
 )
 
 
