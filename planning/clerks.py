@@ -256,6 +256,7 @@ def plan_clerks(
             post_cost_yuan=scenario.budget.post_cost_yuan,
             post_label="window clerks",
             spread={s.id: float(s.windows) for s in streets},
+            purchase_share=0.0,  # clerks are whole clerks: no service hours bought for windows
         )
         return solve(problem, mode, solver=solver)
 
@@ -361,6 +362,7 @@ def plan_clerks(
                     ),
                     post_cost_yuan=scenario.budget.post_cost_yuan,
                     post_label="window clerks",
+                    purchase_share=0.0,
                 ),
                 Mode.COST,
                 solver=solver,

@@ -65,6 +65,7 @@ def test_cost_mode_gives_the_erlang_c_staffing_and_meets_every_target(city) -> N
     proposed = {a.community_id: a.posts for a in plan.result.allocation}
     assert proposed == {f"d/{k}": erlang_staffing(r) for k, r in HOURLY.items()}
     assert plan.needed == sum(erlang_staffing(r) for r in HOURLY.values())
+    assert plan.result.funds_total_yuan == 0  # whole clerks: no hours bought for windows
     # the engine's check on fresh residents: every street meets its target on the lower bound
     assert all(c.target_met for c in plan.checks.values()), plan.checks
 
