@@ -335,8 +335,8 @@ def plan_clerks(
             # the check's points (more replications) join the curves of the streets it found
             # short; if the re-solved clerks differ, the last word is on residents none saw
             for k in short:
-                c = checks[k]
-                seen[k][c.clerks_proposed] = (c.level, c.ci95, c.lower)
+                found = checks[k]
+                seen[k][found.clerks_proposed] = (found.level, found.ci95, found.lower)
             curves = curves_now()
             again = solve_on(curves)
             moved = {a.community_id: a.posts for a in again.allocation or ()}
