@@ -216,6 +216,13 @@ class ModeChoice(StrEnum):
     cost = "cost"
 
 
+class FitChoice(StrEnum):
+    """``jiedao.optimize.model.Shape``'s values."""
+
+    measured = "measured"
+    concave = "concave"
+
+
 # --- options, declared once -----------------------------------------------------------------------
 
 ScenarioArg = Annotated[
@@ -306,6 +313,47 @@ ReportOption = Annotated[
     ),
 ]
 SolverOption = Annotated[str, typer.Option(help="PuLP solver: HiGHS (default) or CBC.")]
+FitOption = Annotated[
+    FitChoice,
+    typer.Option(
+        "--fit",
+        help="measured: allocate on the measured points made monotone without lifting any "
+        "(exact); concave: on the concave fit (it says how far it lifts points).",
+    ),
+]
+KeepTodayOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-today/--no-keep-today",
+        help="No community gets fewer posts than it has today (default: cuts allowed, named).",
+    ),
+]
+ReserveOption = Annotated[
+    int,
+    typer.Option(
+        "--reserve", min=0, max=1_000_000, help="Posts kept back from the pool (default 0)."
+    ),
+]
+RepairOption = Annotated[
+    int,
+    typer.Option(
+        "--repair-rounds",
+        min=0,
+        max=8,
+        help="Rounds of repair after the check: communities below target measured again "
+        "around their allocation and the plan re-solved (0: none).",
+    ),
+]
+FundFloorOption = Annotated[
+    float,
+    typer.Option(
+        "--fund-floor-share",
+        min=0.0,
+        max=1.0,
+        help="Each community's fund floor as a share of its standard funds (default 1); below 1 "
+        "the rest of the fund pool can move between communities.",
+    ),
+]
 FairnessOption = Annotated[
     float | None,
     typer.Option(
@@ -887,6 +935,11 @@ def plan(
     seed: SeedOption = None,
     solver: SolverOption = "HiGHS",
     fairness: FairnessOption = None,
+    fit: FitOption = FitChoice.measured,
+    keep_today: KeepTodayOption = False,
+    reserve: ReserveOption = 0,
+    repair_rounds: RepairOption = 3,
+    fund_floor_share: FundFloorOption = 1.0,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
@@ -921,6 +974,11 @@ def plan(
         seed=seed,
         solver=solver,
         fairness=fairness,
+        fit=fit.value,
+        keep_today=keep_today,
+        reserve=reserve,
+        repair_rounds=repair_rounds,
+        fund_floor_share=fund_floor_share,
     )
 
 
@@ -938,6 +996,9 @@ def allocate(
     mode: ModeOption = ModeChoice.shortfall,
     solver: SolverOption = "HiGHS",
     fairness: FairnessOption = None,
+    fit: FitOption = FitChoice.measured,
+    keep_today: KeepTodayOption = False,
+    reserve: ReserveOption = 0,
     set_: SetOption = None,
     out: OutOption = None,
     force: ForceOption = False,
@@ -967,6 +1028,9 @@ def allocate(
         seed=None,
         solver=solver,
         fairness=fairness,
+        fit=fit.value,
+        keep_today=keep_today,
+        reserve=reserve,
     )
 
 

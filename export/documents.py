@@ -133,6 +133,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             ],
         }
     document.update(grid_truth(plan))
+    document.update(allocation_truth(plan))
     document["allocation"] = allocation_rows(plan)
     if plan.clerks is not None:
         document["windows"] = {
@@ -141,6 +142,15 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "status": plan.clerks.result.status.value,
             "objective": plan.clerks.result.objective,
             "binding_constraints": list(plan.clerks.result.binding or ()),
+            "mode": plan.clerks.mode.value,
+            "clerks_needed": plan.clerks.needed,
+            "engine_repair_rounds": plan.clerks.rounds,
+            "streets_met": plan.clerks.met,
+            "streets_cannot_meet": list(plan.clerks.cannot_meet),
+            "converged": plan.clerks.converged,
+            "check_replications": plan.clerks.check_replications,
+            "met_rule": "lower 95% bound of the window level >= target (engine, shifts and "
+            "return visits, fresh random numbers)",
             "streets": window_rows(plan),
         }
     document["checks"] = [
@@ -233,6 +243,81 @@ def grid_truth(plan: Plan) -> dict[str, Any]:
         {"path": e.path, "label": e.label, "elasticity": _round(e.value, 4)}
         for e in plan.elasticities
     ]
+    return out
+
+
+def allocation_truth(plan: Plan) -> dict[str, Any]:
+    """What the allocation judged (aim, shape), today against the plan, the cuts by name, who
+    stays below target and why, the notes, one budget over every staff type, what a yuan of fund
+    buys, and the repair rounds (docs/plan.md)."""
+    r = plan.result
+    today = sum(c.posts for c in plan.scenario.communities())
+    out: dict[str, Any] = {
+        "aim": r.aim,
+        "shape": r.shape,
+        "spread": r.spread,
+        "curve_lift_max": _round(r.curve_lift_max),
+        "curve_lowered_max": _round(r.curve_lowered_max),
+        "keep_today": plan.keep_today,
+        "posts_today": today,
+        "posts_reserve": r.posts_reserve,
+        "posts_unplaced": r.posts_unplaced,
+        "posts_spread": r.posts_spread,
+        "cuts": list(r.cuts),
+        "unmet": [
+            {
+                "community_id": u.community_id,
+                "level": _round(u.level),
+                "target": u.target,
+                "below_floor": u.below_floor,
+                "posts_to_target": u.posts_to_target,
+                "reason": u.reason,
+            }
+            for u in r.unmet
+        ],
+        "notes": list(r.notes),
+        "first_check_met": plan.first_met,
+        "repair_rounds": [
+            {
+                "round": x.round,
+                "failing": list(x.failing),
+                "measure_seed": x.measure_seed,
+                "check_seed": x.check_seed,
+                "moved_posts": x.moved_posts,
+                "met": x.met,
+            }
+            for x in plan.repairs
+        ],
+    }
+    b = plan.budget
+    if b is not None:
+        out["budget"] = {
+            "total_yuan": _round(b.total_yuan, 2),
+            "total_wan_yuan": _round(b.total_yuan / 10_000, 4),
+            "lines": [
+                {
+                    "item": line.item,
+                    "quantity": _round(line.quantity, 4),
+                    "unit": line.unit,
+                    "unit_cost_yuan": _round(line.unit_cost_yuan, 4),
+                    "yuan": _round(line.yuan, 2),
+                    "wan_yuan": _round(line.yuan / 10_000, 4),
+                    "staff_equivalents": _round(line.staff_equivalents, 4),
+                }
+                for line in b.lines
+            ],
+        }
+    v = r.fund_value
+    if v is not None:
+        out["fund_value"] = {
+            "hours_per_yuan": _round(v.hours_per_yuan, 8),
+            "staff_per_yuan": _round(v.staff_per_yuan, 12),
+            "yuan_per_staff_equivalent": _round(v.yuan_per_staff_equivalent, 2),
+            "post_cost_yuan": v.post_cost_yuan,
+            "share_buying_nothing": _round(v.share_buying_nothing),
+            "movable_yuan": _round(v.movable_yuan, 2),
+            "note": v.note,
+        }
     return out
 
 

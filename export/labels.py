@@ -141,6 +141,7 @@ LABELS: Final[dict[str, tuple[str, str]]] = {
     "target_met_share": ("达标率(95%区间)", "target met (95% range)"),
     "service_level_range": ("服务达标率(95%区间)", "service level (95% range)"),
     "posts_change": ("社工岗变化", "change in posts"),
+    "cut": ("是否削减", "cut"),
     "funds_change_yuan": ("经费变化(元)", "change in funds (yuan)"),
     "funds_current_yuan": ("现有经费(元)", "current funds (yuan)"),
     "clerks_current": ("现有窗口人员", "current clerks"),

@@ -62,6 +62,9 @@ ALLOCATION_COLUMNS = (
     "posts_norm_jilin_low",
     "posts_norm_jilin_high",
     "workers_norm_national",
+    # added by the allocation-truth issue: the change against today, a cut called a cut
+    "posts_change",
+    "cut",
 )
 ALLOCATION_ZH = (
     "社区编号",
@@ -95,6 +98,8 @@ ALLOCATION_ZH = (
     "吉林标准岗位下限",
     "吉林标准岗位上限",
     "全国标准社区工作者",
+    "社工岗变化",
+    "是否削减",
 )
 WINDOW_COLUMNS = (
     "street_id",
@@ -108,6 +113,12 @@ WINDOW_COLUMNS = (
     "service_level_ci95",
     "target",
     "target_met",
+    # added by the allocation-truth issue: the bound the check judges, and today's level by the
+    # engine (shifts and return visits included), so that today and the plan compare
+    "service_level_lower95",
+    "service_level_today",
+    "service_level_today_lower95",
+    "not_below_today",
 )
 WINDOW_ZH = (
     "街道编号",
@@ -121,6 +132,10 @@ WINDOW_ZH = (
     "达标率95%置信半宽",
     "目标",
     "是否达标",
+    "达标率95%下限",
+    "现有达标率",
+    "现有达标率95%下限",
+    "不低于现状",
 )
 CURVE_COLUMNS = (
     "community_id",
@@ -214,6 +229,8 @@ def allocation_rows(plan: Plan) -> list[dict[str, Any]]:
                         "workers_norm_national": (
                             _round(norms.national.get(c.id), 2) if norms else None
                         ),
+                        "posts_change": a.posts - c.posts if a else None,
+                        "cut": a.posts < c.posts if a else None,
                     }
                 )
     return rows
@@ -242,6 +259,10 @@ def window_rows(plan: Plan) -> list[dict[str, Any]]:
                     "service_level_ci95": _round(check.ci95) if check else None,
                     "target": check.target if check else None,
                     "target_met": check.target_met if check else None,
+                    "service_level_lower95": _round(check.lower) if check else None,
+                    "service_level_today": _round(check.level_today) if check else None,
+                    "service_level_today_lower95": _round(check.lower_today) if check else None,
+                    "not_below_today": check.not_below_today if check else None,
                 }
             )
     return rows
@@ -343,7 +364,10 @@ def xlsx_layout(columns: tuple[str, ...]) -> list[tuple[str, str | None, str | N
     its plan column."""
     out: list[tuple[str, str | None, str | None]] = []
     added: set[str] = set()
+    computed = {change for change, today, plan in CHANGES if today in columns and plan in columns}
     for column in columns:
+        if column in computed:  # the table carries it too: shown once, after its plan column
+            continue
         out.append((column, None, None))
         for change, today, plan in CHANGES:
             if plan == column and today in columns and change not in added:

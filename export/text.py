@@ -9,6 +9,7 @@ by :func:`jiedao.export.table.format_table`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -914,6 +915,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
         if not cost_mode:
             text += f"; weighted shortfall {fmt.figure(r.objective)}"
     lines.append(text)
+    lines += placement_lines(plan, lang)
     if s is not None and cost_mode and s.marginal_post is None and s.marginal_funds is None:
         lines.append(
             _t(
@@ -970,29 +972,53 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
         more = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) > row["clerks_current"])
         fewer = sum(1 for row in rows_w if (row["clerks_proposed"] or 0) < row["clerks_current"])
         same = len(rows_w) - more - fewer
-        needed = c.result.posts_total or 0
-        change = needed - c.pool
+        planned = c.result.posts_total or 0
+        change = planned - c.pool
+        n = len(c.checks)
         if c.checks:
             met = sum(ch.target_met for ch in c.checks.values())
+            kept = sum(bool(ch.not_below_today) for ch in c.checks.values())
+            met_today = sum(bool(ch.met_today) for ch in c.checks.values())
             checked = _t(
                 lang,
-                f"模拟检验：{len(c.checks)}个街道中{met}个达到窗口目标",
-                f"checked: {met} of {len(c.checks)} streets meet the window target",
+                f"模拟检验（新的随机数，含高峰班次与复访）：{n}个街道中{met}个按95%下限"
+                f"达到窗口目标（现状{met_today}个），{kept}个不低于现状",
+                f"checked (fresh random numbers, shifts and return visits): {met} of {n} streets "
+                f"meet the window target on the lower 95% bound ({met_today} today), {kept} of "
+                f"{n} not below their level today",
             )
         else:
             checked = _t(lang, "未经模拟检验", "not checked by simulation")
+        need = (
+            _t(lang, f"达到全部窗口目标需要{fmt.count(c.needed)}名", f"the targets need "
+               f"{fmt.count(c.needed)}")
+            if c.needed is not None
+            else _t(lang, "达到全部窗口目标所需人数未能求得", "what the targets need is unknown")
+        )  # fmt: skip
         lines.append(
             _t(
                 lang,
-                f"  窗口人员（一窗通办）：需要{fmt.count(needed)}名，现有{fmt.count(c.pool)}名"
-                f"（{fmt.count(change, sign=True)}）；{more}个街道增加，{fewer}个减少，"
-                f"{same}个不变；{checked}（windows.csv）",
-                f"  window clerks (一窗通办): {fmt.count(needed)} needed, "
-                f"{fmt.count(c.pool)} today ({fmt.count(change, sign=True)}); more at "
+                f"  窗口人员（一窗通办）：方案{fmt.count(planned)}名，现有{fmt.count(c.pool)}名"
+                f"（{fmt.count(change, sign=True)}）；{need}；{more}个街道增加，{fewer}个减少，"
+                f"{same}个不变；引擎修正{c.rounds}轮；{checked}（windows.csv）",
+                f"  window clerks (一窗通办): {fmt.count(planned)} planned, "
+                f"{fmt.count(c.pool)} today ({fmt.count(change, sign=True)}); {need}; more at "
                 f"{fmt.plural(more, 'street', 'streets')}, fewer at {fewer}, the same at {same}; "
-                f"{checked} (windows.csv)",
+                f"{c.rounds} engine repair rounds; {checked} (windows.csv)",
             )
         )
+        if c.cannot_meet:
+            names = ", ".join(c.cannot_meet[:5]) + (", ..." if len(c.cannot_meet) > 5 else "")
+            lines.append(
+                _t(
+                    lang,
+                    "  窗口目标无法达到（增加人员后95%下限仍低于目标，未达标并非排队所致）："
+                    f"{names}",
+                    f"  window target out of reach at {names}: the lower 95% bound stays below the "
+                    "target however many clerks the curve was measured at (the misses are not "
+                    "queueing: returns, closures or a bad day more clerks do not mend)",
+                )
+            )
     rows = []
     for row in allocation_rows(plan):
         proposed = row["posts_proposed"]
@@ -1003,7 +1029,10 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
                 row["households"],
                 row["posts_current"],
                 proposed,
-                fmt.count(proposed - row["posts_current"], sign=True)
+                (
+                    fmt.count(proposed - row["posts_current"], sign=True)
+                    + (_t(lang, " 削减", " cut") if row["cut"] else "")
+                )
                 if proposed is not None
                 else fmt.NA,
                 fmt.yuan(row["funds_proposed_yuan"]),
@@ -1029,6 +1058,106 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
     ]
     lines += ["", format_table(headers, rows)]
     return "\n".join(lines)
+
+
+def placement_lines(plan: Plan, lang: str = "zh") -> list[str]:
+    """Posts today against the plan, the cuts by name, who stays below target and why, and the
+    optimiser's notes (English: they carry figures the optimiser words itself)."""
+    r = plan.result
+    lines: list[str] = []
+    by_id = r.by_id()
+    today = sum(c.posts for c in plan.scenario.communities())
+    planned = r.posts_total or 0
+    cuts = [a for a in by_id.values() if a.cut]
+    raised = sum(1 for a in by_id.values() if a.posts_change is not None and a.posts_change > 0)
+    cut_posts = -sum(a.posts_change or 0 for a in cuts)
+    names = ", ".join(a.community_id for a in cuts[:5]) + (", ..." if len(cuts) > 5 else "")
+    if cuts:
+        cut_text = _t(
+            lang,
+            f"{len(cuts)}个社区削减共{fmt.count(cut_posts)}个岗位（{names}）；"
+            "--keep-today 可保持各社区不少于现有岗位",
+            f"cuts at {fmt.plural(len(cuts), 'community', 'communities')} "
+            f"({fmt.count(cut_posts)} posts: {names}); --keep-today keeps every community at or "
+            "above today's posts",
+        )
+    else:
+        cut_text = _t(lang, "没有社区被削减", "no community is cut")
+    lines.append(
+        _t(
+            lang,
+            f"  现有{fmt.count(today)}个社工岗，方案{fmt.count(planned)}个"
+            f"（{fmt.count(planned - today, sign=True)}）：{raised}个社区增加；{cut_text}",
+            f"  posts today {fmt.count(today)}, planned {fmt.count(planned)} "
+            f"({fmt.count(planned - today, sign=True)}): more at {raised}; {cut_text}",
+        )
+    )
+    for u in r.unmet[:10]:
+        lines.append(
+            _t(
+                lang,
+                f"  未达目标（按下限）：{u.community_id}：{fmt.pct(u.level)}，{u.reason}",
+                f"  below target (lower bound): {u.community_id} at {fmt.pct(u.level)}: {u.reason}",
+            )
+        )
+    if len(r.unmet) > 10:
+        more = len(r.unmet) - 10
+        lines.append(_t(lang, f"  另有{more}个社区未达目标", f"  {more} more below target"))
+    for note in r.notes:
+        lines.append(f"  {_t(lang, '说明', 'note')}: {note}")
+    return lines + budget_lines(plan, lang)
+
+
+BUDGET_ITEMS = {
+    "posts": "社工岗",
+    "purchased service hours": "购买服务小时",
+    "funds buying no hours": "不购买服务小时的经费",
+    "window clerks": "窗口人员",
+    "paid overtime and on-call hours": "有偿加班与值班小时",
+}
+
+
+def budget_lines(plan: Plan, lang: str = "zh") -> list[str]:
+    """One budget line over every staff type the plan plans (yuan and 万元), and what a yuan of
+    fund buys beside a post."""
+    b = plan.budget
+    if b is None:
+        return []
+    parts = []
+    for line in b.lines:
+        item = BUDGET_ITEMS.get(line.item, line.item) if lang == "zh" else line.item
+        if line.unit == "yuan":
+            parts.append(f"{item} {fmt.yuan(line.yuan)}")
+        else:
+            each = fmt.yuan(line.unit_cost_yuan)
+            parts.append(f"{item} {fmt.count(line.quantity)} x {each} = {fmt.yuan(line.yuan)}")
+    out = [
+        _t(
+            lang,
+            f"  预算（每年）：{fmt.yuan(b.total_yuan)}（{fmt.wan(b.total_yuan)}）= "
+            + "，".join(parts),
+            f"  budget a year: {fmt.yuan(b.total_yuan)} ({fmt.wan(b.total_yuan)}) = "
+            + "; ".join(parts),
+        )
+    ]
+    v = plan.result.fund_value
+    if v is not None and v.yuan_per_staff_equivalent is not None:
+        per = fmt.yuan(v.yuan_per_staff_equivalent)
+        post = fmt.yuan(v.post_cost_yuan)
+        nothing = fmt.pct(v.share_buying_nothing)
+        movable = fmt.yuan(v.movable_yuan) if math.isfinite(v.movable_yuan) else "-"
+        out.append(
+            _t(
+                lang,
+                f"  一元经费购买{fmt.number(v.hours_per_yuan * 1000, 2)}小时/千元；"
+                f"经费购买的一个人员当量{per}，一个社工岗{post}；{nothing}的经费不购买模型计入的服务；可在社区间调配的经费"
+                f"{movable}",
+                f"  a yuan of fund buys {fmt.number(v.hours_per_yuan * 1000, 2)} h per ¥1,000; a "
+                f"staff-equivalent bought with funds costs {per}, a post {post}; {nothing} of the "
+                f"funds buys nothing the model counts; funds free to move: {movable}",
+            )
+        )
+    return out
 
 
 def _met(row: dict[str, Any], lang: str) -> str:
@@ -1114,6 +1243,27 @@ def plan_verdict(plan: Plan, lang: str = "zh") -> list[str]:
                 "within the 95% intervals",
             )
         )
+        if plan.repairs:
+            last = plan.repairs[-1]
+            stop = (
+                _t(lang, "再移动也无改进", "no move helps")
+                if last.moved_posts == 0
+                else _t(lang, "全部达标", "every check meets its target")
+                if last.met == n
+                else _t(lang, "轮数用完", "rounds used up")
+            )
+            lines.append(
+                _t(
+                    lang,
+                    f"  修正：首次检验{plan.first_met}个达标；{len(plan.repairs)}轮修正"
+                    f"（未达标社区在其配置附近重新测量，重新求解），结束原因：{stop}；"
+                    "上面的检验是最终检验，使用各轮均未用过的新随机数",
+                    f"  repair: the first check found {plan.first_met} of {n} meeting their "
+                    f"targets; {fmt.plural(len(plan.repairs), 'round', 'rounds')} (communities "
+                    f"below target measured again around their allocation, re-solved), stopped: "
+                    f"{stop}; the check above is the final one, on random numbers no round saw",
+                )
+            )
         week = [
             c.overtime_h_per_worker_week
             for c in checks

@@ -31,8 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from jiedao.optimize.curves import Curve
-from jiedao.optimize.model import Mode, problem_from_scenario, staff_per_yuan
+from jiedao.optimize.curves import Curve, fit_concave
+from jiedao.optimize.model import (
+    InfeasibleError,
+    Mode,
+    Shape,
+    problem_from_scenario,
+    staff_per_yuan,
+)
+from jiedao.optimize.report import Budget, budget_line
 from jiedao.optimize.sensitivity import Sensitivity, analyse
 from jiedao.optimize.solve import Result, solve
 from jiedao.planning.clerks import ClerkPlan, plan_clerks
@@ -85,6 +92,23 @@ def staffed_tasks(
         for street in scenario.streets()
         for r in replications
     ]
+
+
+REPAIR_ROUNDS = 3  # repair rounds at most after the first check (streets.REPAIR_ROUNDS_MAX names)
+REPAIR_OFFSETS = (0.0, 1.0, 2.0)  # staff-equivalents above the allocation measured again
+
+
+@dataclass(frozen=True)
+class RepairRound:
+    """One round of the repair loop: who fell short, the seeds it used, what moved."""
+
+    round: int
+    measure_seed: int  # residents of the measurement around the failing allocations
+    check_seed: int | None  # residents of the round's check (None: nothing moved, no check)
+    failing: tuple[str, ...]  # communities whose lower bound fell short before the round
+    remeasured: tuple[str, ...]
+    moved_posts: int  # posts that changed community (sum of |change| / 2, rounded up)
+    met: int | None  # communities meeting their targets in the round's check
 
 
 @dataclass(frozen=True)
@@ -162,6 +186,11 @@ class Plan:
     case_warmup_days: int = 0
     paid_overtime_yuan: float = 0.0  # a year, grid workers' overtime and on-call hours if paid
     extra: dict[str, Any] = field(default_factory=dict)
+    fit: str = Shape.MEASURED.value  # what the allocation read: measured points or concave fit
+    keep_today: bool = False  # no community below its posts today
+    reserve: int = 0  # posts kept back from the pool, as asked
+    repairs: tuple[RepairRound, ...] = ()  # the repair loop's rounds, in order
+    first_met: int | None = None  # communities the first check found meeting their targets
 
     @property
     def met(self) -> int:
@@ -170,6 +199,31 @@ class Plan:
     @property
     def check_cap_hits(self) -> int:
         return sum(1 for c in self.checks.values() if c.cap_hit)
+
+    @property
+    def budget(self) -> Budget | None:
+        """One budget line for every staff type the plan plans, each at its yearly cost: the
+        posts, the purchased service hours and the funds buying no hours (the optimiser's), the
+        window clerks (at a post's cost, a clerk-year) and paid overtime and on-call hours."""
+        if self.result.budget is None:
+            return None
+        lines = []
+        b = self.scenario.budget
+        if self.clerks is not None and self.clerks.result.posts_total is not None:
+            lines.append(
+                budget_line(
+                    "window clerks",
+                    self.clerks.result.posts_total,
+                    "clerk-year",
+                    b.post_cost_yuan,
+                    float(self.clerks.result.posts_total),
+                )
+            )
+        if self.scenario.overtime.grid_paid:
+            hourly = b.post_cost_yuan / b.hours_per_post_year * self.scenario.overtime.pay_factor
+            hours = self.paid_overtime_yuan / hourly if hourly > 0 else 0.0
+            lines.append(budget_line("paid overtime and on-call hours", hours, "hour", hourly))
+        return self.result.budget.plus(*lines)
 
     @property
     def pool_enough(self) -> bool | None:
@@ -465,6 +519,113 @@ def overtime_cost(scenario: Scenario, checks: dict[str, CommunityCheck]) -> floa
 # --- the plan -------------------------------------------------------------------------------------
 
 
+def remeasure(
+    scenario: Scenario,
+    staff: dict[str, float],
+    purchased: dict[str, float],
+    communities: Iterable[str],
+    replications: int,
+    seed: int,
+    case_days: int,
+    case_warmup_days: int,
+    executor: Any = None,
+    offsets: tuple[float, ...] = REPAIR_OFFSETS,
+) -> dict[str, list[tuple[float, float, float, float]]]:
+    """``(staff, level, ci95, lower)`` of each of ``communities`` at its allocated staff plus each
+    offset, ``replications`` each, on ``seed``'s residents. Every community of a street is run at
+    its own staff plus the same offset (a street is simulated whole); only those asked for are
+    returned."""
+    executor = executor if executor is not None else Serial()
+    wanted = set(communities)
+    members = {c.id: c for c in scenario.communities()}
+    work = []
+    for street in scenario.streets():
+        if not any(c.id in wanted for c in street.communities):
+            continue
+        for k, offset in enumerate(offsets):
+            split = tuple(
+                (c.id, *grid_split(scenario, members[c.id], staff[c.id] + offset,
+                                   purchased.get(c.id)))
+                for c in street.communities
+            )  # fmt: skip
+            work += [
+                CurveTask(street.id, k, r, seed, case_days, case_warmup_days, split)
+                for r in range(replications)
+            ]
+    seen: dict[tuple[str, int], dict[int, dict[str, float]]] = {}
+    for _, k, r, metrics, _ in executor(scenario, work, None):
+        for community, m in metrics.items():
+            if community in wanted:
+                seen.setdefault((community, k), {})[r] = m
+    out: dict[str, list[tuple[float, float, float, float]]] = {}
+    for (community, k), rows in sorted(seen.items()):
+        level, half, lower = unit_interval(m["target_share"] for m in ordered(rows))
+        out.setdefault(community, []).append((staff[community] + offsets[k], level, half, lower))
+    return out
+
+
+def with_points(curve: Curve, points: Iterable[tuple[float, float, float, float]]) -> Curve:
+    """The curve with ``(staff, level, ci95, lower)`` points added; a point at a staffing the
+    curve already has replaces it (the new one is measured on more replications)."""
+    rows = {
+        round(float(s), 9): (float(v), float(h), float(lo))
+        for s, v, h, lo in zip(
+            curve.staff,
+            curve.level,
+            curve.ci95 if curve.ci95 is not None else np.zeros(len(curve)),
+            curve.lower,
+            strict=True,
+        )
+    }
+    for s, v, h, lo in points:
+        rows[round(float(s), 9)] = (float(v), float(h), float(lo))
+    staff = np.array(sorted(rows))
+    values = np.array([rows[x] for x in staff])
+    return Curve(staff, values[:, 0], values[:, 1], np.minimum(values[:, 2], values[:, 0]))
+
+
+def moved_posts(before: Result, after: Result) -> int:
+    """Posts that changed community between two allocations, and a yuan of funds moved counts
+    as a move too (half the sum of the absolute changes, rounded up)."""
+    a = before.by_id()
+    changed = 0
+    funds = 0.0
+    for b in after.allocation or ():
+        old = a.get(b.community_id)
+        changed += abs(b.posts - (old.posts if old else 0))
+        funds += abs(b.funds_yuan - (old.funds_yuan if old else 0.0))
+    return (changed + 1) // 2 + (1 if funds > 0.5 and changed == 0 else 0)
+
+
+def aimed_curves(
+    raw: dict[str, Curve], measured: MeasuredCurves | None = None
+) -> dict[str, Curve]:
+    """The curves the optimiser is given: the measured means with their half-widths and the lower
+    95% bounds the check judges (the t-interval's, clipped to 0-1), as measured; the optimiser
+    makes them monotone without lifting any point. Curves a planner brings go as they are."""
+    if measured is None:
+        return dict(raw)
+    out = {}
+    for k, curve in raw.items():
+        bound = measured.lower.get(k)
+        lower = None if bound is None else np.minimum(bound.level, curve.level)
+        out[k] = Curve(curve.staff, curve.level, curve.ci95, lower)
+    return out
+
+
+def promised_curves(aimed: dict[str, Curve], shape: Shape | str) -> dict[str, Curve]:
+    """What the allocation reads its promise off: each curve made monotone without lifting a
+    point (its lower bounds too), or the concave fit of its means when ``shape="concave"``."""
+    if Shape(shape) is Shape.MEASURED:
+        return {k: c.monotone() for k, c in aimed.items()}
+    out = {}
+    for k, c in aimed.items():
+        half = None if c.ci95 is None else np.maximum(c.ci95, 1e-3)
+        out[k] = fit_concave(c.staff, c.level, ci95=half)
+    return out
+
+
+
 def make_plan(
     scenario: Scenario,
     *,
@@ -484,10 +645,33 @@ def make_plan(
     with_clerks: bool = True,
     max_replications: int | None = None,
     on_phase: Any = None,
+    fit: Shape | str = Shape.MEASURED,
+    keep_today: bool = False,
+    reserve: int = 0,
+    repair_rounds: int = REPAIR_ROUNDS,
+    fund_floor_share: float = 1.0,
 ) -> Plan:
     """Curves (measured unless given), allocation with sensitivity, and the simulated check, on
     the scenario's case horizon and warm-up unless told otherwise. ``on_phase("solving")``, when
-    given, is called just before the allocation is solved."""
+    given, is called just before the allocation is solved.
+
+    The allocation is exact on the measured points made monotone without lifting any, aimed at
+    their lower 95% bounds (what the check judges); ``fit="concave"`` allocates on the concave
+    fit instead, and the result says how far it lifted points. ``keep_today`` keeps every
+    community at or above its posts today; ``reserve`` posts are kept out of the pool.
+
+    **Repair.** After the check, every community whose lower bound falls short is measured again
+    around its allocation (:func:`remeasure`: more replications at its staffing and one and two
+    staff-equivalents above, on residents of the round's own seed), the new points replace or
+    join its curve (:func:`with_points`), and the allocation is solved again, which moves posts
+    from communities with slack or from the pool; the re-solved allocation is checked on the
+    round's check seed. Rounds stop when every check meets its target, when the re-solved
+    allocation moves no post (no move helps), or after ``repair_rounds``. After any round the
+    final check runs on ``final-check`` residents that no round saw.
+
+    ``fund_floor_share`` sets the fund floors apart from the fund pool: each community's floor is
+    that share of its standard funds, so the rest of the pool can move where policy allows (1: the
+    floors are the standards; with Liaoyuan's pool equal to their sum, funds cannot move)."""
     began = time.perf_counter()
     mode = Mode(mode)
     seed = scenario.simulation.seed if seed is None else seed
@@ -505,42 +689,49 @@ def make_plan(
         measured = measure_curves(
             scenario, replications, seed, case_days, warm, executor, progress, levels, cap
         )
-        raw, fitted = measured.raw, measured.fitted
+        raw = measured.raw
     else:
         raw = curves
-        fitted = {
-            k: c if c.is_monotone() and c.is_concave() else c.concave() for k, c in curves.items()
-        }
+    shape = Shape(fit)
+    aimed = aimed_curves(raw, measured)
+    fitted = promised_curves(aimed, shape)
     target = scenario.targets.grid.share
-    problem = problem_from_scenario(scenario, fitted, target=target, fairness=fairness)
-    if on_phase is not None:
-        on_phase("solving")
-    result = solve(problem, mode, solver=solver)
-    sensitivity = analyse(problem, mode, solver=solver) if with_sensitivity else None
-    checks: dict[str, CommunityCheck] = {}
-    # fresh residents for the check, independent of the curves' and still reproducible
-    check_seed = derived_seed(seed, "check")
-    if result.allocation is not None and check_replications > 0:
-        staff = {a.community_id: a.staff_equivalents for a in result.allocation}
-        targets = {a.community_id: a.target for a in result.allocation}
-        spy = staff_per_yuan(
-            scenario.budget.purchase_share,
-            scenario.budget.hour_price_yuan,
-            scenario.budget.hours_per_post_year,
+
+    def allocate(given: dict[str, Curve]) -> tuple[Any, Result]:
+        problem = problem_from_scenario(
+            scenario,
+            given,
+            target=target,
+            fairness=fairness,
+            shape=shape.value,
+            keep_today=keep_today,
+            posts_reserve=reserve,
+            fund_floor_share=fund_floor_share,
         )
-        bought = {a.community_id: a.funds_yuan * spy for a in result.allocation}
+        return problem, solve(problem, mode, solver=solver)
+
+    spy = staff_per_yuan(
+        scenario.budget.purchase_share,
+        scenario.budget.hour_price_yuan,
+        scenario.budget.hours_per_post_year,
+    )
+
+    def check(r: Result, promised: dict[str, Curve], at: int) -> dict[str, CommunityCheck]:
+        staff = {a.community_id: a.staff_equivalents for a in r.allocation or ()}
+        targets = {a.community_id: a.target for a in r.allocation or ()}
+        bought = {a.community_id: a.funds_yuan * spy for a in r.allocation or ()}
         curve_ci = {
-            k: float(np.interp(staff[k], raw[k].staff, ci))
+            k: float(np.interp(staff[k], aimed[k].staff, ci))
             for k in staff
-            if (ci := raw[k].ci95) is not None
+            if (ci := aimed[k].ci95) is not None
         }
-        checks = check_allocation(
+        return check_allocation(
             scenario,
             staff,
-            fitted,
+            promised,
             targets,
             check_replications,
-            check_seed,
+            at,
             case_days,
             warm,
             executor,
@@ -549,10 +740,68 @@ def make_plan(
             bought,
             cap,
         )
+
+    if on_phase is not None:
+        on_phase("solving")
+    problem, result = allocate(aimed)
+    checks: dict[str, CommunityCheck] = {}
+    rounds: list[RepairRound] = []
+    # fresh residents for the check, independent of the curves' and still reproducible
+    check_seed = derived_seed(seed, "check")
+    first_met: int | None = None
+    if result.allocation is not None and check_replications > 0:
+        checks = check(result, fitted, check_seed)
+        first_met = sum(c.target_met for c in checks.values())
+        for r in range(1, repair_rounds + 1):
+            failing = tuple(k for k, c in checks.items() if not c.target_met)
+            if not failing:
+                break
+            measure_seed = derived_seed(seed, f"repair-measure-{r}")
+            staff = {a.community_id: a.staff_equivalents for a in result.allocation or ()}
+            bought = {a.community_id: a.funds_yuan * spy for a in result.allocation or ()}
+            reps = min(max(cap, check_replications), max(4, 2 * check_replications))
+            points = remeasure(
+                scenario, staff, bought, failing, reps, measure_seed, case_days, warm, executor
+            )
+            before = aimed
+            aimed = {
+                k: with_points(c, points[k]) if k in points else c for k, c in aimed.items()
+            }
+            try:
+                again, resolved = allocate(aimed)
+            except InfeasibleError:  # the points measured again put a target out of reach
+                rounds.append(RepairRound(r, measure_seed, None, failing, tuple(sorted(points)), 0,
+                                          None))  # fmt: skip
+                aimed = before
+                break
+            problem = again
+            fitted = promised_curves(aimed, shape)
+            moved = moved_posts(result, resolved)
+            if resolved.allocation is None or moved == 0:
+                rounds.append(
+                    RepairRound(r, measure_seed, None, failing, tuple(sorted(points)), 0, None)
+                )
+                if resolved.allocation is not None:
+                    result = resolved  # the same posts, read off the curves measured again
+                break
+            result = resolved
+            round_seed = derived_seed(seed, f"repair-check-{r}")
+            checks = check(result, fitted, round_seed)
+            met = sum(c.target_met for c in checks.values())
+            rounds.append(
+                RepairRound(r, measure_seed, round_seed, failing, tuple(sorted(points)), moved, met)
+            )
+        if rounds:
+            # the final word on fresh residents no round saw
+            check_seed = derived_seed(seed, "final-check")
+            checks = check(result, fitted, check_seed)
+    sensitivity = analyse(problem, mode, solver=solver) if with_sensitivity else None
     clerks = None
     if with_clerks and curves is None and clerk_qualifies(scenario):
         clerks = plan_clerks(
             scenario,
+            mode=mode,
+            max_replications=cap,
             check_replications=check_replications,
             seed=seed,
             solver=solver,
@@ -580,6 +829,11 @@ def make_plan(
         case_days=case_days,
         case_warmup_days=warm,
         paid_overtime_yuan=overtime_cost(scenario, checks),
+        fit=shape.value,
+        keep_today=keep_today,
+        reserve=reserve,
+        repairs=tuple(rounds),
+        first_met=first_met,
     )
 
 
@@ -589,6 +843,7 @@ __all__ = [
     "Elasticity",
     "Norms",
     "Plan",
+    "RepairRound",
     "check_allocation",
     "load_elasticities",
     "load_posts",

@@ -40,7 +40,21 @@ def generator(
 # Root seeds derived for a purpose of a workflow, not of a site: the plan's check, the window
 # clerks' check, the demand draws of sensitivity analysis and their simulations. Each is a name,
 # like the engine's streams, never arithmetic on the seed.
-PURPOSES = ("check", "clerk-check", "demand-factors", "demand-check")
+# The plan's repair loop: round r measures the failing communities again on "repair-measure-r" and
+# checks the re-solved allocation on "repair-check-r"; the last check, after any repair, runs on
+# "final-check", which no round sees.
+REPAIR_ROUNDS_MAX = 8
+PURPOSES = (
+    "check",
+    "clerk-check",
+    "demand-factors",
+    "demand-check",
+    *(f"repair-measure-{r}" for r in range(1, REPAIR_ROUNDS_MAX + 1)),
+    *(f"repair-check-{r}" for r in range(1, REPAIR_ROUNDS_MAX + 1)),
+    "final-check",
+    "clerk-measure",
+    "clerk-final-check",
+)
 
 
 def derived_seed(seed: int, purpose: str) -> int:

@@ -38,11 +38,11 @@ COMMUNITIES = {c.id: c for c in BASE.communities()}
 def test_relative_at_city_level() -> None:
     document, lines = show("defaults.street.enforcement_officers+=2", "budget.post_cost_yuan*=1.2")
     assert {s["enforcement_officers"] for s in document["streets"]} == {12}
-    assert document["budget"]["post_cost_yuan"] == pytest.approx(60_000)
+    assert document["budget"]["post_cost_yuan"] == pytest.approx(73_033 * 1.2)
     assert lines == [
         "--set defaults.street.enforcement_officers+=2: defaults.street.enforcement_officers "
         "10 -> 12",
-        "--set budget.post_cost_yuan*=1.2: budget.post_cost_yuan 50000 -> 60000",
+        "--set budget.post_cost_yuan*=1.2: budget.post_cost_yuan 73033 -> 87639.6",
     ]
 
 

@@ -189,10 +189,26 @@ def test_window_clerks_plan_uses_the_fast_path_and_checks_with_the_engine(plan, 
     assert set(proposed) == {s.id for s in city.streets()}
     assert all(n >= 1 for n in proposed.values())
     assert sum(proposed.values()) <= sum(s.windows for s in city.streets())
-    # the busiest centre (Xiancheng: 22,757 households on 3 clerks) is given more clerks
+    # the busiest centre (Xiancheng: 22,757 households) keeps more clerks than the smallest
     assert proposed["xian/xiancheng"] > 3
-    # the engine's check (returns included, fresh seeds) agrees with the fast-path curves: within
-    # the check's 95% interval plus 2 points for the returns the screening leaves out
-    close = [abs(c.level - c.planned_level) <= c.ci95 + 0.02 for c in clerks.checks.values()]
+    assert clerks.needed is not None and clerks.needed <= sum(proposed.values())
+    # the engine's check (returns included, fresh seeds) agrees with the curves the clerks were
+    # planned on (the engine's own points where it measured, the fast path's elsewhere): within
+    # the check's 95% interval plus the curve point's plus 2 points for the returns the screening
+    # leaves out
+    def half(street: str, n: int) -> float:
+        curve = clerks.curves[street]
+        return float(np.interp(n, curve.staff, curve.ci95)) if curve.ci95 is not None else 0.0
+
+    close = [
+        abs(c.level - c.planned_level) <= c.ci95 + half(s, c.clerks_proposed) + 0.02
+        for s, c in clerks.checks.items()
+    ]
     assert sum(close) >= len(close) - 2
-    assert all(c.target_met for c in clerks.checks.values())
+    # every street meets the window target on the lower bound, or at least stays at its level
+    # today; cuts only where the targets still hold
+    assert all(c.target_met or c.not_below_today for c in clerks.checks.values())
+    today = {s.id: s.windows for s in city.streets()}
+    for s, c in clerks.checks.items():
+        if c.clerks_proposed < today[s]:
+            assert c.met_today and c.target_met, (s, c)
