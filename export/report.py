@@ -205,7 +205,7 @@ T: dict[str, tuple[str, str]] = {
         "windows and urgent response in minutes, ordinary events and cases in days; money in "
         "yuan (万元 in brackets)",
     ),
-    "about_overtime": ("加班费（如支付，未计入合计）", "paid overtime (if paid; not in the total)"),
+    "about_overtime": ("有偿加班费（已计入合计）", "paid overtime (in the total)"),
     "footer": (
         "由 jiedao 生成；完整数据见同目录的 allocation.csv / allocation.xlsx / plan.json。",
         "Made by jiedao; the full tables are in allocation.csv / allocation.xlsx / plan.json.",

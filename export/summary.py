@@ -396,16 +396,19 @@ BUDGET_KEYS = {
     "purchased service hours": "hours",
     "funds buying no hours": "no_hours",
     "window clerks": "clerks",
+    "paid overtime and on-call hours": "overtime",
 }
 
 
 def _budget(
     plan: Plan, posts: int, funds: float, clerks: int | None, post_cost: float
 ) -> tuple[BudgetItem, ...]:
-    """The year's money by what it buys: the optimiser's budget line (posts, the hours the funds
-    buy, the funds buying none), and the window clerks at the post cost where clerks are planned."""
+    """The year's money by what it buys: the plan's one budget (:attr:`planning.plan.Plan.budget`:
+    posts, the hours the funds buy, the funds buying none, window clerks, paid overtime), the same
+    figures the terminal and ``plan.json`` show."""
     items: list[BudgetItem] = []
-    lines = plan.result.budget.lines if plan.result.budget is not None else ()
+    budget = plan.budget
+    lines = budget.lines if budget is not None else ()
     for line in lines:
         key = BUDGET_KEYS.get(line.item, "posts" if line.unit == "post-year" else line.item)
         items.append(BudgetItem(key, line.quantity, line.unit, line.yuan))

@@ -45,6 +45,7 @@ TEXT = {
     "no_hours": ("不购买小时的经费", "funds buying no hours"),
     "funds": ("服务经费", "service funds"),
     "clerks": ("窗口人员", "window clerks"),
+    "overtime": ("有偿加班与值班", "paid overtime and on-call"),
     "by_street": ("（按街道汇总）", " (by street)"),
     "by_district": ("（按区县汇总）", " (by district)"),
     "distribution": (

@@ -28,6 +28,7 @@ def _city(document, stream, metric):
     return entry["metrics"][metric]
 
 
+@pytest.mark.slow
 def test_compare_finds_a_known_difference_and_not_a_null_one(tmp_path):
     result = runner.invoke(app, ["compare", "liaoyuan", *SHORT, "--json", "-",
                                  "--variant", "same:districts.xian.defaults.street.windows=3",
@@ -40,6 +41,7 @@ def test_compare_finds_a_known_difference_and_not_a_null_one(tmp_path):
     assert wait["same"]["mean"] == 0 and wait["same"]["significant"] is False
 
 
+@pytest.mark.slow
 def test_compare_before_after_writes_chart(tmp_path):
     out = tmp_path / "cmp"
     result = runner.invoke(app, ["compare", "liaoyuan-before", "liaoyuan", *SHORT,
@@ -53,6 +55,7 @@ def test_compare_before_after_writes_chart(tmp_path):
     assert again.exit_code == 2 and "--force" in again.stderr
 
 
+@pytest.mark.slow
 def test_sweep_records_and_resumes_through_the_cli(tmp_path):
     out = tmp_path / "sweep"
     args = ["sweep", "liaoyuan", "--vary", "districts.xian.streets.taian.windows=1..3",
@@ -75,6 +78,7 @@ def test_sweep_records_and_resumes_through_the_cli(tmp_path):
     assert waits[0] >= waits[1] >= waits[2]
 
 
+@pytest.mark.slow
 def test_sensitivity_ranks_what_matters_and_writes_charts(tiny, tmp_path):
     out = tmp_path / "sens"
     result = runner.invoke(app, ["sensitivity", str(tiny), "-r", "1", "--draws", "2", "-q",
@@ -104,6 +108,7 @@ def test_generate_writes_a_valid_city(tmp_path):
     assert again.exit_code == 2
 
 
+@pytest.mark.slow
 def test_simulate_out_writes_wait_chart(tmp_path):
     out = tmp_path / "sim"
     result = runner.invoke(app, ["simulate", *SHORT, "--out", str(out)])

@@ -181,6 +181,7 @@ def test_the_missing_glyph_check_would_catch_boxes() -> None:
 # --- the charts ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", sorted(CHARTS))
 def test_chart_renders_to_png_and_svg(name: str, lang: str, tmp_path: Path) -> None:

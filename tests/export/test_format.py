@@ -137,6 +137,7 @@ def _clean(output: str) -> None:
     assert not found, (found, output)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_command_output_holds_no_raw_float(tiny, tmp_path, lang: str) -> None:
     runs = [

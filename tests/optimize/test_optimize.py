@@ -456,6 +456,7 @@ def test_solvers_keep_stdout_clean(capfd: pytest.CaptureFixture[str]) -> None:
     assert out == ""
 
 
+@pytest.mark.slow
 def test_highs_banner_is_caught_in_a_fresh_process() -> None:
     # The banner appears once per process, so a test inside a warm pytest process could pass
     # without proving anything: run a fresh interpreter, with and without the redirection.

@@ -44,6 +44,7 @@ def base():
     return _run("liaoyuan")
 
 
+@pytest.mark.slow
 def test_fewer_windows_make_window_waits_significantly_longer(base):
     fewer = _run("liaoyuan", ("districts.*.streets.*.windows=2",))
     comparison, document = compare([base, fewer], ["now", "two-windows"])
@@ -74,6 +75,7 @@ def test_fewer_windows_make_window_waits_significantly_longer(base):
     assert document["not_compared"] == {"now": [], "two-windows": []}
 
 
+@pytest.mark.slow
 def test_identical_pair_is_not_significant_anywhere(base):
     again = _run("liaoyuan")
     comparison, document = compare([base, again], ["a", "b"])
@@ -110,6 +112,7 @@ def test_paired_interval_is_narrower_than_the_unpaired_one():
     assert other["differences"]["one-more"]["mean"] == 0
 
 
+@pytest.mark.slow
 def test_before_and_after_the_reform_compare_at_city_and_district_level():
     before = _run("liaoyuan-before")
     after = _run("liaoyuan")
@@ -142,6 +145,7 @@ def test_before_and_after_the_reform_compare_at_city_and_district_level():
     assert {r[0] for r in all_rows} == {"city", "longshan", "xian", "dongfeng"}
 
 
+@pytest.mark.slow
 def test_three_scenarios_and_a_metric_filter(base):
     more = _run("liaoyuan", ("districts.*.streets.*.windows=6",))
     fewer = _run("liaoyuan", ("districts.*.streets.*.windows=3",))

@@ -45,6 +45,7 @@ def plan(city):
     )
 
 
+@pytest.mark.slow
 def test_curves_use_common_random_numbers_and_are_monotone(city):
     # no replications added around the targets: every level has the same two replications, so
     # the comparison between levels is paired
@@ -70,6 +71,7 @@ def test_curves_use_common_random_numbers_and_are_monotone(city):
         assert fitted.is_monotone() and fitted.is_concave()
 
 
+@pytest.mark.slow
 def test_plan_check_agrees_with_the_curves_it_was_planned_on(plan):
     assert plan.result.success
     assert len(plan.checks) == 35
@@ -81,6 +83,7 @@ def test_plan_check_agrees_with_the_curves_it_was_planned_on(plan):
         assert 0 <= c.level <= 1 and c.ci95 >= 0
 
 
+@pytest.mark.slow
 def test_plan_respects_the_pools_and_floors(plan, city):
     r = plan.result
     assert r.posts_total <= city.budget.posts_pool
@@ -91,6 +94,7 @@ def test_plan_respects_the_pools_and_floors(plan, city):
     assert r.funds_total_yuan <= city.budget.fund_pool_yuan + 1e-6
 
 
+@pytest.mark.slow
 def test_cli_plan_writes_tables_that_read_back(tmp_path):
     out = tmp_path / "plan"
     args = [
@@ -149,6 +153,7 @@ def test_cli_allocate_with_brought_curves(tmp_path):
     assert document["posts_total"] <= 440
 
 
+@pytest.mark.slow
 def test_cli_plan_infeasible_names_the_requirement():
     result = runner.invoke(
         app,
@@ -182,6 +187,7 @@ def test_cli_bad_curves_file(tmp_path):
     assert "curves.csv: line 2: staff: must be a number" in result.stderr
 
 
+@pytest.mark.slow
 def test_window_clerks_plan_uses_the_fast_path_and_checks_with_the_engine(plan, city):
     clerks = plan.clerks
     assert clerks is not None

@@ -99,6 +99,7 @@ def metric(document: dict[str, Any], site: str, stream: str, name: str) -> float
     raise KeyError((site, stream))
 
 
+@pytest.mark.slow
 def test_stations_with_demand_and_nobody_on_duty(small: Path) -> None:
     # no window clerks, no officers, and posts = party posts with no funds: no grid workers
     document, stderr = simulate(
@@ -131,6 +132,7 @@ def test_demand_above_capacity_warns_and_still_ends_at_the_horizon(small: Path) 
     assert metric(document, "d/s", "window", "target_share") < 0.5
 
 
+@pytest.mark.slow
 def test_a_community_with_zero_households(small: Path) -> None:
     document, _ = simulate(small, "--set", "districts.d.streets.s.communities.c2.households=0")
     assert metric(document, "d/s", "window", "arrivals") > 0  # c1 still visits
@@ -149,6 +151,7 @@ def test_a_community_with_zero_households(small: Path) -> None:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "start",
     ["2026-03-02", "2026-03-07"],  # a Monday; a Saturday, so the one day has no opening at all
@@ -163,6 +166,7 @@ def test_one_day_horizons(small: Path, start: str) -> None:
     assert arrivals > 0 if start == "2026-03-02" else arrivals == 0
 
 
+@pytest.mark.slow
 def test_a_fund_pool_of_zero(small: Path) -> None:
     # below the standard funds of the two communities: one clear line, exit code 2
     done = jiedao("plan", str(small), *QUICK, "--set", "budget.fund_pool_yuan=0")
@@ -261,6 +265,7 @@ def test_group_caps_below_their_members_floors(small: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_infeasible_plans_end_with_exit_2_from_the_cli(small: Path, tmp_path: Path) -> None:
     curves = tmp_path / "curves.csv"
     curves.write_text(

@@ -162,6 +162,7 @@ def records(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "points.jsonl").read_text("utf-8").splitlines()]
 
 
+@pytest.mark.slow
 def test_an_interrupted_and_a_killed_sweep_resume_with_no_point_lost_or_repeated(
     tmp_path: Path,
 ) -> None:
@@ -324,6 +325,7 @@ def plan_files(folder: Path) -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.slow
 def test_a_plan_killed_mid_run_leaves_no_partial_file(small: Path, tmp_path: Path) -> None:
     reference = tmp_path / "reference"
     done = subprocess.run([JIEDAO, "plan", str(small), *PLAN, "--out", str(reference)],
@@ -404,6 +406,7 @@ def test_simulate_json_is_the_same_on_every_backend(scheduler: str) -> None:
     assert outputs["dask"] == outputs["serial"]
 
 
+@pytest.mark.slow
 def test_plan_files_are_the_same_on_every_backend(
     small: Path, scheduler: str, tmp_path: Path
 ) -> None:
@@ -528,6 +531,7 @@ POOL_BESIDE_A_THREAD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_workers_from_a_fork_server_stay_quiet_when_interrupted_as_they_start(
     small: Path, tmp_path: Path
 ) -> None:

@@ -454,6 +454,7 @@ def _write(case: Case, name: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=750)
 @given(case=broken_files())
 def test_broken_files_are_refused_by_the_loader(case: Case) -> None:
@@ -567,6 +568,7 @@ def _check_set(override: str, case: Case, err: ScenarioError) -> None:
     case.check(err)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=400)
 @given(item=broken_sets())
 def test_broken_overrides_are_refused_by_the_loader(item: tuple[str, Case]) -> None:
@@ -590,6 +592,7 @@ def _exits_2_with(result: Any, err: ScenarioError) -> None:
     assert result.stderr == f"error: {flag}{err}\n"
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=130)
 @given(case=broken_files())
 def test_broken_files_exit_2_from_scenario_validate(case: Case) -> None:
@@ -604,6 +607,7 @@ def test_broken_files_exit_2_from_scenario_validate(case: Case) -> None:
 TINY = ["--days", "1", "--case-days", "1", "--case-warmup", "0", "-r", "1", "--backend", "serial"]
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=90)
 @given(item=broken_sets())
 def test_broken_overrides_exit_2_from_simulate(item: tuple[str, Case]) -> None:
@@ -731,6 +735,7 @@ def test_scenario_values_that_look_like_code_are_kept_as_inert_strings(tmp_path:
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_set_values_that_look_like_code_are_kept_as_inert_strings(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     for code in _code(marker):
@@ -778,7 +783,8 @@ def test_a_scenario_cannot_make_out_write_outside_its_folder(tmp_path: Path) -> 
     runs = {
         "plan": (["plan", str(path), "-r", "1", "--check-replications", "1", "--backend",
                   "serial", "-q"], {"allocation.csv", "allocation.xlsx", "curves.csv",
-                                    "plan.json", "windows.csv"}),
+                                    "plan.json", "windows.csv", "chart-posts.svg",
+                                    "chart-service.svg", "chart-budget.svg"}),
         "simulate": (["simulate", str(path), *TINY, "-q"],
                      {"simulate.json", "waits.png", "waits.svg"}),
         "sweep": (["sweep", str(path), "--vary", "districts.d.streets.s.windows=1,2", *TINY,

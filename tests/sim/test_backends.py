@@ -39,6 +39,7 @@ def test_process_pool_equals_serial(serial_json, chunks_per_worker):
     assert _json(ProcessPool(workers=2, chunks_per_worker=chunks_per_worker)) == serial_json
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_equals_serial(serial_json):
     distributed = pytest.importorskip("distributed")
     with (

@@ -55,6 +55,7 @@ def test_conservation_every_site_and_stream(name):
         np.testing.assert_array_equal(res.values[("city", stream)]["arrivals"], total)
 
 
+@pytest.mark.slow
 def test_hand_offs_link_the_stations(results, liaoyuan):
     """Grid events escalated to enforcement arrive there as cases, those handed down to the
     community station arrive there, and 'in system' means exactly the rows not yet finished."""
@@ -82,6 +83,7 @@ def test_hand_offs_link_the_stations(results, liaoyuan):
     assert warm < horizon
 
 
+@pytest.mark.slow
 def test_same_seed_same_json(liaoyuan):
     a = simulate_document(run(liaoyuan, seed=9, **SHORT))
     b = simulate_document(run(liaoyuan, seed=9, **SHORT))

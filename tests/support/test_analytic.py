@@ -219,6 +219,7 @@ def test_erlang_a_tends_to_erlang_b_as_patience_vanishes(lam: float, mu: float, 
     assert q.mean_wait < 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("lam", "mu", "c", "theta"), [(4.0, 1.0, 5, 0.5), (6.0, 1.0, 4, 0.3)])
 def test_erlang_a_wait_distribution_is_consistent(
     lam: float, mu: float, c: int, theta: float
