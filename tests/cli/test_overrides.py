@@ -155,6 +155,7 @@ def test_refused_variants_say_why_in_one_line(item: str) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_a_relative_variant_compares_and_shows_its_values() -> None:
     result = runner.invoke(
         app,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from jiedao.cli import app
@@ -15,6 +16,7 @@ runner = CliRunner()
 FAST = ["-r", "2", "--days", "5", "--case-days", "15", "--case-warmup", "5", "-q"]
 
 
+@pytest.mark.slow
 def test_simulate_json_on_stdout_matches_the_library():
     result = runner.invoke(app, ["simulate", "liaoyuan", *FAST, "--seed", "4", "--json", "-"])
     assert result.exit_code == 0, result.output

@@ -38,7 +38,10 @@ def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     city.write_text(generate(6, 4), encoding="utf-8")
     out = folder / "plan"
     result = runner.invoke(app, ["plan", str(city), "-r", "1", "--check-replications", "1", "-q",
-                                 "--backend", "serial", "--out", str(out)])  # fmt: skip
+                                 "--backend", "serial", "--out", str(out),
+                                 "--set", "simulation.case_days=28",
+                                 "--set", "simulation.case_warmup_days=7",
+                                 "--set", "simulation.max_replications=1"])  # fmt: skip
     assert result.exit_code == 0, result.output
     return out
 

@@ -482,7 +482,7 @@ SMALL_SWEEP = ["-r", "1", "--days", "3", "--case-days", "2", "--case-warmup", "0
         ("starting", ["--backend", "process", "--workers", "2"], 0),
         ("simulating", ["--backend", "process", "--workers", "2"], 1),  # after the first point
         ("recorded#3", ["--backend", "serial"], 3),
-        ("writing", ["--backend", "serial"], 4),
+        pytest.param("writing", ["--backend", "serial"], 4, marks=pytest.mark.slow),
     ],
 )
 def test_a_sweep_interrupted_at_each_phase_says_one_line(

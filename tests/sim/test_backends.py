@@ -32,7 +32,7 @@ def test_chunks_cover_every_task_once():
     assert len(parts) <= 8 and all(parts)
 
 
-@pytest.mark.parametrize("chunks_per_worker", [4, 1])
+@pytest.mark.parametrize("chunks_per_worker", [4, pytest.param(1, marks=pytest.mark.slow)])
 def test_process_pool_equals_serial(serial_json, chunks_per_worker):
     """Workers summarise their streets (sim.pooled); districts and the city merge the pools in
     street order, whatever the chunks and the order they finish in."""

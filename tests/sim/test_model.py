@@ -29,7 +29,9 @@ def results(liaoyuan):
     return run(liaoyuan, seed=3, keep_records=True, **SHORT)
 
 
-@pytest.mark.parametrize("name", ["liaoyuan", "liaoyuan-before"])
+@pytest.mark.parametrize(
+    "name", ["liaoyuan", pytest.param("liaoyuan-before", marks=pytest.mark.slow)]
+)
 def test_conservation_every_site_and_stream(name):
     """arrivals = completed + abandoned + sent home + handed on + in system at the end."""
     scenario = load(name)
@@ -121,7 +123,14 @@ def test_common_random_numbers_across_staffing(liaoyuan):
         np.testing.assert_array_equal(ga.arrival, gc.arrival)
 
 
-@pytest.mark.parametrize("street", ["xian/xiancheng", "longshan/dongji", "dongfeng/jilu"])
+@pytest.mark.parametrize(
+    "street",
+    [
+        "longshan/dongji",
+        pytest.param("xian/xiancheng", marks=pytest.mark.slow),
+        pytest.param("dongfeng/jilu", marks=pytest.mark.slow),
+    ],
+)
 def test_one_more_window_never_raises_the_mean_wait(liaoyuan, street):
     waits = []
     for windows in range(1, 8):

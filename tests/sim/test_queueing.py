@@ -21,7 +21,7 @@ from jiedao.sim.monitor import station_counts
 CASES = [(c, rho) for c in (1, 3, 8) for rho in (0.5, 0.8, 0.9)]
 # the default run keeps one case per number of servers; the rest (the long, heavy-traffic runs)
 # are in the slow tier: pytest -m slow
-DEFAULT_CASES = {(1, 0.8), (3, 0.5)}
+DEFAULT_CASES = {(3, 0.5)}
 COMPARISONS = len(CASES) * 3 + 2  # mean wait, P(W <= t), utilisation per case; Erlang A
 MU = 1.0  # service rate per minute (mean service 1 minute)
 # Customers per case, sized from pilot runs so the 95% half-width is ~4% of the mean wait.

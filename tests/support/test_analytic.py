@@ -548,6 +548,7 @@ def test_recursions_reject_bad_input() -> None:
 MMC_CASES = [(c, rho) for c in (1, 3, 8) for rho in (0.5, 0.8, 0.9)]
 
 
+@pytest.mark.slow
 def test_kiefer_wolfowitz_mmc_matches_erlang_c() -> None:
     comparisons = 2 * len(MMC_CASES)
     for index, (c, rho) in enumerate(MMC_CASES):
