@@ -897,7 +897,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
             + (f"（{fmt.count(left)}个未用）" if left > 0 and not cost_mode else "")
             + f"；经费：{fmt.money(r.funds_total_yuan)}"
             + pool_text
-            + f"；每年成本{fmt.money(r.cost_yuan)}"
+            + f"；社工岗与经费每年{fmt.money(r.cost_yuan)}"
         )
         if not cost_mode:
             text += f"；加权达标缺口{fmt.figure(r.objective)}"
@@ -910,7 +910,7 @@ def render_plan(plan: Plan, lang: str = "zh") -> str:
             + (f" ({fmt.count(left)} not needed)" if left > 0 and not cost_mode else "")
             + f"; funds {fmt.money(r.funds_total_yuan, lang)}"
             + pool_text
-            + f"; cost {fmt.money(r.cost_yuan, lang)} a year"
+            + f"; posts and funds {fmt.money(r.cost_yuan, lang)} a year"
         )
         if not cost_mode:
             text += f"; weighted shortfall {fmt.figure(r.objective)}"
@@ -1145,16 +1145,19 @@ def budget_lines(plan: Plan, lang: str = "zh") -> list[str]:
         per = fmt.yuan(v.yuan_per_staff_equivalent)
         post = fmt.yuan(v.post_cost_yuan)
         nothing = fmt.pct(v.share_buying_nothing)
+        no_hours, flat = fmt.pct(v.share_buying_no_hours), fmt.pct(v.share_on_flat_curves)
         movable = fmt.yuan(v.movable_yuan) if math.isfinite(v.movable_yuan) else "-"
         out.append(
             _t(
                 lang,
-                f"  一元经费购买{fmt.number(v.hours_per_yuan * 1000, 2)}小时/千元；"
-                f"经费购买的一个人员当量{per}，一个社工岗{post}；{nothing}的经费不购买模型计入的服务；可在社区间调配的经费"
-                f"{movable}",
-                f"  a yuan of fund buys {fmt.number(v.hours_per_yuan * 1000, 2)} h per ¥1,000; a "
+                f"  每千元经费购买{fmt.number(v.hours_per_yuan * 1000, 2)}小时服务；"
+                f"经费购买的一个人员当量{per}，一个社工岗{post}；{nothing}的经费不提高模型计入的服务"
+                f"（{no_hours}不购买服务小时，{flat}购买的小时落在达标率已不再上升处）；"
+                f"可在社区间调配的经费{movable}",
+                f"  ¥1,000 of fund buys {fmt.number(v.hours_per_yuan * 1000, 2)} service hours; a "
                 f"staff-equivalent bought with funds costs {per}, a post {post}; {nothing} of the "
-                f"funds buys nothing the model counts; funds free to move: {movable}",
+                f"funds raises no level the model counts ({no_hours} buys no service hours, "
+                f"{flat} buys hours where no level rises any more); funds free to move: {movable}",
             )
         )
     return out
