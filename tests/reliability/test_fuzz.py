@@ -620,6 +620,7 @@ def test_broken_overrides_exit_2_from_simulate(item: tuple[str, Case]) -> None:
     _exits_2_with(result, raised.value)
 
 
+@pytest.mark.slow  # with the fuzz tests whose count it checks
 def test_at_least_a_thousand_broken_inputs_were_tried() -> None:
     if not COUNTS:
         pytest.skip("run with the fuzz tests above (the count is theirs)")
