@@ -420,17 +420,22 @@ def compare_table_rows(
             item = site.metrics.get(metric)
             if item is None:
                 continue
-            row = [site.site, _stream(site.stream, lang), label_or(metric, lang)]
-            for name in names:
-                value = item.values[name]
-                row.append(_format(metric, value.mean, value.ci95, lang=lang))
-            for name in others:
-                diff = item.differences[name]
-                row.append(_format(metric, diff.mean, diff.ci95, signed=True, lang=lang))
-                sig = diff.significant
-                row.append(fmt.NA if sig is None else label("yes" if sig else "no", lang))
-            rows.append(row)
+            head = [site.site, _stream(site.stream, lang), label_or(metric, lang)]
+            rows.append(head + _compared_cells(metric, item, names, others, lang))
     return headers, rows
+
+
+def _compared_cells(
+    metric: str, item: Any, names: Sequence[str], others: Sequence[str], lang: str
+) -> list[str]:
+    """Each run's value, then each later run's difference and whether it is significant."""
+    cells = [_format(metric, v.mean, v.ci95, lang=lang) for v in (item.values[n] for n in names)]
+    for name in others:
+        diff = item.differences[name]
+        cells.append(_format(metric, diff.mean, diff.ci95, signed=True, lang=lang))
+        sig = diff.significant
+        cells.append(fmt.NA if sig is None else label("yes" if sig else "no", lang))
+    return cells
 
 
 COST_ROWS = (
@@ -461,16 +466,9 @@ def compare_cost_rows(
             item = site.metrics.get(metric)
             if item is None:
                 continue
-            row = [site.site, _t(lang, zh, en)]
-            for name in names:
-                value = item.values[name]
-                row.append(_format(metric, value.mean, value.ci95, lang=lang))
-            for name in others:
-                diff = item.differences[name]
-                row.append(_format(metric, diff.mean, diff.ci95, signed=True, lang=lang))
-                sig = diff.significant
-                row.append(fmt.NA if sig is None else label("yes" if sig else "no", lang))
-            rows.append(row)
+            rows.append(
+                [site.site, _t(lang, zh, en)] + _compared_cells(metric, item, names, others, lang)
+            )
     return headers, rows
 
 

@@ -291,17 +291,7 @@ def compare(
             if wanted is not None and metric not in wanted:
                 continue
             arrays = [r.values[key][metric] for r in results]
-            values = {}
-            for name, array in zip(names, arrays, strict=True):
-                mean, half = summarise(array)
-                values[name] = Estimate(_finite(mean), _finite(half))
-            differences = {
-                name: _difference(arrays[0], array, paired)
-                for name, array, paired in zip(
-                    names[1:], arrays[1:], pairs(site, stream), strict=True
-                )
-            }
-            compared[metric] = ComparedMetric(values, differences)
+            compared[metric] = _compared_metric(names, arrays, pairs(site, stream))
         sites.append(ComparedSite(site, base.levels[site], stream, compared))
     costs = _compare_costs(results, names, pairs)
     return Comparison(
@@ -312,6 +302,21 @@ def compare(
         costs,
         tuple(b for c in costs for b in _break_even(c, names)),
     )
+
+
+def _compared_metric(
+    names: Sequence[str], arrays: Sequence[np.ndarray], paired: Sequence[bool]
+) -> ComparedMetric:
+    """Each run's estimate of one figure and each later run's difference from the first."""
+    values = {}
+    for name, array in zip(names, arrays, strict=True):
+        mean, half = summarise(array)
+        values[name] = Estimate(_finite(mean), _finite(half))
+    differences = {
+        name: _difference(arrays[0], array, pair)
+        for name, array, pair in zip(names[1:], arrays[1:], paired, strict=True)
+    }
+    return ComparedMetric(values, differences)
 
 
 def _compare_costs(
@@ -325,17 +330,7 @@ def _compare_costs(
         compared: dict[str, ComparedMetric] = {}
         for metric in metrics:
             arrays = [r.costs[site][metric] for r in results]
-            values = {}
-            for name, array in zip(names, arrays, strict=True):
-                mean, half = summarise(array)
-                values[name] = Estimate(_finite(mean), _finite(half))
-            differences = {
-                name: _difference(arrays[0], array, paired)
-                for name, array, paired in zip(
-                    names[1:], arrays[1:], pairs(site, "cost"), strict=True
-                )
-            }
-            compared[metric] = ComparedMetric(values, differences)
+            compared[metric] = _compared_metric(names, arrays, pairs(site, "cost"))
         out.append(ComparedSite(site, base.levels.get(site, "city"), "window", compared))
     return tuple(out)
 
